@@ -1,0 +1,146 @@
+/*
+ * engine.c - the sensor pipeline for one packet at a time (see engine.h).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "util-log.h"
+
+#define PROGRESS_CHECK_MASK 0xffff /* look at the clock every 65536 packets */
+
+void engine_config_defaults(struct engine_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	cidr_list_default_devices(&c->device_nets);
+	c->max_flows = 1000000;
+	c->timeout_s[TC_TCP] = 300;
+	c->timeout_s[TC_TCP_CLOSED] = 10;
+	c->timeout_s[TC_UDP] = 120;
+	c->timeout_s[TC_OTHER] = 60;
+	c->dpi = 1;
+	c->defrag_bytes = 16u * 1024 * 1024;
+	c->defrag_timeout_s = 30;
+	c->observer = "apnwatch";
+	c->json = 1;
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
+{
+	struct engine *e = arg;
+	if (e->dpi)
+		dpi_flow_end(e->dpi, f);
+	output_flow(&e->out, f, why);
+}
+
+int engine_init(struct engine *e, const struct engine_config *cfg, FILE *out)
+{
+	memset(e, 0, sizeof(*e));
+	e->cfg = *cfg;
+	if (decoder_init(&e->dec, &e->cnt, cfg->defrag_bytes, cfg->defrag_timeout_s * 1000000) < 0)
+		goto oom;
+	e->fcfg.device_nets = &e->cfg.device_nets;
+	e->fcfg.max_flows = cfg->max_flows;
+	for (int i = 0; i < TC__MAX; i++)
+		e->fcfg.timeout_us[i] = cfg->timeout_s[i] * 1000000;
+	if (cfg->dpi && (e->dpi = dpi_new(&e->cnt)) == NULL)
+		return -1;
+	if (output_init(&e->out, out, cfg->json, cfg->observer, e->dpi, &e->cnt) < 0)
+		goto oom;
+	e->flows = flow_table_new(&e->fcfg, &e->cnt, on_flow_end, e);
+	if (e->flows == NULL)
+		goto oom;
+	e->progress_wall_us = wall_us();
+	return 0;
+oom:
+	log_err("out of memory setting up the engine");
+	return -1;
+}
+
+static void progress(struct engine *e, uint64_t now)
+{
+	uint64_t pkts = e->cnt.v[CNT_CAPTURE_PACKETS];
+	double secs = (double)(now - e->progress_wall_us) / 1e6;
+	log_info("%" PRIu64 " packets (%.0f/s), %" PRIu64 " flows active, %" PRIu64
+		 " ended, %" PRIu64 " kernel drops",
+		 pkts, secs > 0 ? (double)(pkts - e->progress_packets) / secs : 0.0,
+		 flow_table_active(e->flows), e->cnt.v[CNT_FLOW_ENDED],
+		 e->cnt.v[CNT_CAPTURE_KERNEL_DROPS]);
+	e->progress_wall_us = now;
+	e->progress_packets = pkts;
+}
+
+void engine_packet(void *arg, const struct capture_pkt *cp)
+{
+	struct engine *e = arg;
+	struct packet p;
+	int dir;
+
+	cnt_inc(&e->cnt, CNT_CAPTURE_PACKETS);
+	cnt_add(&e->cnt, CNT_CAPTURE_BYTES, cp->wirelen);
+	if (e->cfg.stats_interval_s && (e->cnt.v[CNT_CAPTURE_PACKETS] & PROGRESS_CHECK_MASK) == 0) {
+		uint64_t now = wall_us();
+		if (now - e->progress_wall_us >= (uint64_t)e->cfg.stats_interval_s * 1000000)
+			progress(e, now);
+	}
+	p.data = cp->data;
+	p.caplen = cp->caplen;
+	p.wirelen = cp->wirelen;
+	p.ts_us = cp->ts_us;
+	p.linktype = cp->linktype;
+	if (p.ts_us > e->last_ts_us)
+		e->last_ts_us = p.ts_us;
+	if (decode_packet(&e->dec, &p) != DECODE_OK)
+		return;
+	struct flow *f = flow_table_packet(e->flows, &p, &dir);
+	if (f == NULL)
+		return;
+	if (e->dec.frag_frames) {
+		flow_account(e->flows, f, &p, dir, e->dec.frag_frames, e->dec.frag_wire_bytes);
+		f->frag_frames += e->dec.frag_frames;
+	} else {
+		flow_account(e->flows, f, &p, dir, 1, p.wirelen);
+		if (p.is_fragment)
+			f->frag_frames++;
+	}
+	if (e->dpi)
+		dpi_packet(e->dpi, f, &p);
+}
+
+void engine_tick(void *arg, uint64_t now_us)
+{
+	struct engine *e = arg;
+	/* Live: packet time follows the clock, so idle flows end even when
+	 * no packet arrives to move time on. */
+	if (now_us > e->last_ts_us) {
+		flow_table_expire(e->flows, now_us);
+	}
+	if (e->cfg.stats_interval_s) {
+		uint64_t now = wall_us();
+		if (now - e->progress_wall_us >= (uint64_t)e->cfg.stats_interval_s * 1000000)
+			progress(e, now);
+	}
+}
+
+void engine_finish(struct engine *e)
+{
+	flow_table_flush(e->flows, FLOW_END_CAPTURE);
+	output_stats(&e->out, e->last_ts_us);
+}
+
+void engine_free(struct engine *e)
+{
+	flow_table_free(e->flows);
+	output_free(&e->out);
+	dpi_free(e->dpi);
+	decoder_free(&e->dec);
+}

@@ -1,0 +1,57 @@
+/*
+ * engine.h - one sensor pipeline: decode -> flow -> classify -> output.
+ *
+ * The engine owns its counters, decoder, flow table, nDPI module and
+ * output; nothing is shared, so several engines could run side by side.
+ */
+#ifndef APN_ENGINE_H
+#define APN_ENGINE_H
+
+#include <stdio.h>
+
+#include "capture.h"
+#include "counters.h"
+#include "decode.h"
+#include "dpi.h"
+#include "flow.h"
+#include "output.h"
+#include "util-cidr.h"
+
+struct engine_config {
+	struct cidr_list device_nets;
+	uint64_t max_flows;
+	uint64_t timeout_s[TC__MAX];
+	int dpi; /* 0: no nDPI (protocols stay unknown) */
+	size_t defrag_bytes;
+	uint64_t defrag_timeout_s;
+	unsigned stats_interval_s; /* progress lines on stderr; 0: none */
+	const char *observer;
+	int json;
+};
+
+/* The defaults documented in apnwatch(8). */
+void engine_config_defaults(struct engine_config *c);
+
+struct engine {
+	struct engine_config cfg;
+	struct counters cnt;
+	struct decoder dec;
+	struct flow_config fcfg;
+	struct flow_table *flows;
+	struct dpi *dpi;
+	struct output out;
+	uint64_t last_ts_us;
+	uint64_t progress_wall_us;
+	uint64_t progress_packets;
+};
+
+/* Returns 0, or -1 after logging why. */
+int engine_init(struct engine *e, const struct engine_config *cfg, FILE *out);
+/* capture_ops callbacks. */
+void engine_packet(void *arg, const struct capture_pkt *cp);
+void engine_tick(void *arg, uint64_t now_us);
+/* Ends every flow and writes the final stats event. */
+void engine_finish(struct engine *e);
+void engine_free(struct engine *e);
+
+#endif /* APN_ENGINE_H */

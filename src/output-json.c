@@ -1,0 +1,348 @@
+/*
+ * output-json.c - the event builder: flow and stats events as ECS JSON,
+ * one object per line (docs/events.md, docs/events.schema.json).
+ *
+ * Everything here derives from packet data and packet time, so the same
+ * capture always gives the same bytes out (golden tests depend on it).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "output.h"
+#include "util-cidr.h"
+#include "util-communityid.h"
+#include "util-json.h"
+
+int output_init(struct output *o, FILE *fp, int json, const char *observer, struct dpi *dpi,
+		struct counters *c)
+{
+	memset(o, 0, sizeof(*o));
+	o->fp = fp;
+	o->json = json;
+	o->observer = observer;
+	o->dpi = dpi;
+	o->cnt = c;
+	struct jw *w = malloc(sizeof(*w));
+	if (w == NULL)
+		return -1;
+	jw_init(w);
+	o->priv = w;
+	return 0;
+}
+
+void output_free(struct output *o)
+{
+	if (o->priv) {
+		jw_free(o->priv);
+		free(o->priv);
+		o->priv = NULL;
+	}
+	if (o->fp)
+		fflush(o->fp);
+}
+
+const char *output_end_reason(enum flow_end_reason why)
+{
+	static const char *const names[] = {"idle_timeout", "tcp_close", "evicted",
+					    "end_of_capture"};
+	return names[why];
+}
+
+const char *output_transport(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 1: return "icmp";
+	case 2: return "igmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 47: return "gre";
+	case 50: return "esp";
+	case 51: return "ah";
+	case 58: return "ipv6-icmp";
+	case 89: return "ospf";
+	case 103: return "pim";
+	case 112: return "vrrp";
+	case 132: return "sctp";
+	default: snprintf(buf, len, "%u", proto); return buf;
+	}
+}
+
+void output_time(uint64_t ts_us, char *buf, size_t len)
+{
+	time_t s = (time_t)(ts_us / 1000000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ts_us % 1000000));
+}
+
+void output_tcp_flags(uint8_t flags, char *buf)
+{
+	static const char letters[] = "FSRPAUEC";
+	int n = 0;
+	for (int i = 0; i < 8; i++)
+		if (flags & (1u << i))
+			buf[n++] = letters[i];
+	buf[n] = '\0';
+}
+
+static void emit(struct output *o, struct jw *w)
+{
+	if (w->oom) {
+		cnt_inc(o->cnt, CNT_OUTPUT_ERRORS);
+		return;
+	}
+	jw_raw(w, "\n");
+	if (fwrite(w->buf, 1, w->len, o->fp) != w->len)
+		cnt_inc(o->cnt, CNT_OUTPUT_ERRORS);
+	else
+		cnt_inc(o->cnt, CNT_OUTPUT_EVENTS);
+}
+
+/* A stable id: FNV-1a over what identifies the flow and its start. */
+static void event_id(const char *community_id, uint64_t first_us, uint64_t seq, char *out)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *s = community_id; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	for (int i = 0; i < 8; i++)
+		h = (h ^ (uint8_t)(first_us >> (8 * i))) * 0x100000001b3ull;
+	for (int i = 0; i < 8; i++)
+		h = (h ^ (uint8_t)(seq >> (8 * i))) * 0x100000001b3ull;
+	snprintf(out, 17, "%016" PRIx64, h);
+}
+
+static void observer(struct output *o, struct jw *w)
+{
+	jw_obj_begin(w, "observer");
+	jw_str(w, "name", o->observer);
+	jw_str(w, "product", "apnwatch");
+	jw_str(w, "vendor", "apnwatch");
+	jw_str(w, "type", "sensor");
+	jw_str(w, "version", PACKAGE_VERSION);
+	jw_end(w);
+}
+
+static void endpoint(struct jw *w, const char *name, const struct ip_addr *a, uint16_t port,
+		     int ports, uint64_t bytes, uint64_t packets)
+{
+	char ip[IP_ADDR_STRLEN];
+	jw_obj_begin(w, name);
+	jw_str(w, "ip", ip_addr_str(a, ip, sizeof(ip)));
+	if (ports)
+		jw_u64(w, "port", port);
+	jw_u64(w, "bytes", bytes);
+	jw_u64(w, "packets", packets);
+	jw_end(w);
+}
+
+static const char *direction(const struct flow *f, const struct output *o)
+{
+	(void)o;
+	return f->initiator_is_src ? "outbound" : "inbound";
+}
+
+static void flow_json(struct output *o, struct jw *w, const struct flow *f,
+		      enum flow_end_reason why)
+{
+	struct ip_addr src, dst;
+	uint16_t sport, dport;
+	char ts[40], cid[COMMUNITY_ID_LEN], id[17], buf[64], num[8];
+	int ports = flow_has_ports(f->key.proto);
+	int icmp = f->key.proto == 1 || f->key.proto == 58;
+	flow_source(f, &src, &sport);
+	flow_destination(f, &dst, &dport);
+	/* ICMP flows are keyed without ports; their ID uses the first
+	 * message's type and code, as Zeek and Suricata do. */
+	if (icmp) {
+		sport = f->icmp_type;
+		dport = f->icmp_code;
+	}
+	if (community_id_v1(&src, &dst, f->key.proto, sport, dport, 0, cid) < 0)
+		cid[0] = '\0';
+	event_id(cid, f->first_us, o->sequence + 1, id);
+
+	jw_reset(w);
+	jw_obj_begin(w, NULL);
+	output_time(f->last_us, ts, sizeof(ts));
+	jw_str(w, "@timestamp", ts);
+	jw_obj_begin(w, "event");
+	jw_str(w, "kind", "event");
+	jw_arr_begin(w, "category");
+	jw_str(w, NULL, "network");
+	jw_end(w);
+	jw_arr_begin(w, "type");
+	jw_str(w, NULL, "connection");
+	jw_str(w, NULL, "end");
+	jw_end(w);
+	jw_str(w, "dataset", "apnwatch.flow");
+	jw_str(w, "module", "apnwatch");
+	jw_str(w, "id", id);
+	jw_u64(w, "sequence", ++o->sequence);
+	output_time(f->first_us, ts, sizeof(ts));
+	jw_str(w, "start", ts);
+	output_time(f->last_us, ts, sizeof(ts));
+	jw_str(w, "end", ts);
+	jw_u64(w, "duration", (f->last_us - f->first_us) * 1000);
+	jw_str(w, "reason", output_end_reason(why));
+	jw_end(w);
+	observer(o, w);
+	endpoint(w, "source", &src, sport, ports, f->bytes[0], f->pkts[0]);
+	endpoint(w, "destination", &dst, dport, ports, f->bytes[1], f->pkts[1]);
+
+	jw_obj_begin(w, "network");
+	jw_str(w, "transport", output_transport(f->key.proto, buf, sizeof(buf)));
+	snprintf(num, sizeof(num), "%u", f->key.proto);
+	jw_str(w, "iana_number", num);
+	jw_str(w, "type", f->key.family == 4 ? "ipv4" : "ipv6");
+	jw_str(w, "protocol", dpi_network_protocol(o->dpi, f, buf, sizeof(buf)));
+	if (cid[0])
+		jw_str(w, "community_id", cid);
+	jw_u64(w, "bytes", f->bytes[0] + f->bytes[1]);
+	jw_u64(w, "packets", (uint64_t)f->pkts[0] + f->pkts[1]);
+	jw_str(w, "direction", direction(f, o));
+	if (f->has_vlan) {
+		jw_obj_begin(w, "vlan");
+		snprintf(num, sizeof(num), "%u", f->vlan);
+		jw_str(w, "id", num);
+		jw_end(w);
+	}
+	jw_end(w);
+
+	jw_obj_begin(w, "apnwatch");
+	jw_obj_begin(w, "flow");
+	jw_str(w, "initiator", f->initiator_is_src ? "source" : "destination");
+	if (f->key.proto == 6) {
+		char fl[9];
+		jw_obj_begin(w, "tcp_flags");
+		output_tcp_flags(f->tcp_flags[0], fl);
+		jw_str(w, "source", fl);
+		output_tcp_flags(f->tcp_flags[1], fl);
+		jw_str(w, "destination", fl);
+		jw_end(w);
+	}
+	if (icmp) {
+		jw_obj_begin(w, "icmp");
+		jw_u64(w, "type", f->icmp_type);
+		jw_u64(w, "code", f->icmp_code);
+		jw_end(w);
+	}
+	if (f->frag_frames)
+		jw_u64(w, "fragments", f->frag_frames);
+	jw_end(w);
+	jw_obj_begin(w, "ndpi");
+	jw_str(w, "protocol", dpi_protocol_name(o->dpi, f, buf, sizeof(buf)));
+	jw_str(w, "category", dpi_category_name(o->dpi, f));
+	jw_end(w);
+	if (f->gtp) {
+		struct ip_addr a = {f->tun_family, {0}};
+		char ip[IP_ADDR_STRLEN];
+		jw_obj_begin(w, "gtp");
+		jw_u64(w, "teid", f->teid);
+		jw_obj_begin(w, "tunnel");
+		memcpy(a.a, f->tun_src, 16);
+		jw_str(w, "source_ip", ip_addr_str(&a, ip, sizeof(ip)));
+		memcpy(a.a, f->tun_dst, 16);
+		jw_str(w, "destination_ip", ip_addr_str(&a, ip, sizeof(ip)));
+		jw_end(w);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_end(w);
+}
+
+void output_flow(struct output *o, const struct flow *f, enum flow_end_reason why)
+{
+	if (!o->json) {
+		output_text_flow(o, f, why);
+		return;
+	}
+	struct jw *w = o->priv;
+	flow_json(o, w, f, why);
+	emit(o, w);
+}
+
+/* Length of the dotted prefix the two names share, in whole components. */
+static size_t shared_components(const char *a, const char *b)
+{
+	size_t i = 0, last = 0;
+	while (a[i] && a[i] == b[i]) {
+		if (a[i] == '.')
+			last = i + 1;
+		i++;
+	}
+	return last;
+}
+
+/* Writes the counters as nested objects: "decoder.ipv4.truncated" becomes
+ * {"decoder":{"ipv4":{"truncated":N}}}.  The table keeps names of one
+ * prefix together, so one pass opening and closing levels suffices. */
+static void counters_json(struct jw *w, const struct counters *c)
+{
+	const char *prev = "";
+	int open = 0;
+	for (int i = 0; i < CNT__MAX; i++) {
+		const char *name = counter_names[i];
+		size_t keep = shared_components(prev, name);
+		int keep_levels = 0;
+		for (size_t j = 0; j < keep; j++)
+			keep_levels += name[j] == '.';
+		while (open > keep_levels) {
+			jw_end(w);
+			open--;
+		}
+		const char *s = name + keep;
+		const char *dot;
+		while ((dot = strchr(s, '.')) != NULL) {
+			char part[64];
+			size_t n = (size_t)(dot - s) < sizeof(part) - 1 ? (size_t)(dot - s) : sizeof(part) - 1;
+			memcpy(part, s, n);
+			part[n] = '\0';
+			jw_obj_begin(w, part);
+			open++;
+			s = dot + 1;
+		}
+		jw_u64(w, s, c->v[i]);
+		prev = name;
+	}
+	while (open-- > 0)
+		jw_end(w);
+}
+
+void output_stats(struct output *o, uint64_t ts_us)
+{
+	if (!o->json) {
+		output_text_stats(o, ts_us);
+		return;
+	}
+	struct jw *w = o->priv;
+	char ts[40], id[17];
+	/* The stats event counts itself among the events written. */
+	o->cnt->v[CNT_OUTPUT_EVENTS]++;
+	event_id("apnwatch.stats", ts_us, o->sequence + 1, id);
+	jw_reset(w);
+	jw_obj_begin(w, NULL);
+	output_time(ts_us, ts, sizeof(ts));
+	jw_str(w, "@timestamp", ts);
+	jw_obj_begin(w, "event");
+	jw_str(w, "kind", "metric");
+	jw_str(w, "dataset", "apnwatch.stats");
+	jw_str(w, "module", "apnwatch");
+	jw_str(w, "id", id);
+	jw_u64(w, "sequence", ++o->sequence);
+	jw_end(w);
+	observer(o, w);
+	jw_obj_begin(w, "apnwatch");
+	jw_obj_begin(w, "stats");
+	counters_json(w, o->cnt);
+	jw_end(w);
+	jw_end(w);
+	jw_end(w);
+	o->cnt->v[CNT_OUTPUT_EVENTS]--;
+	emit(o, w);
+	fflush(o->fp);
+}

@@ -1,0 +1,44 @@
+/*
+ * output.h - events out: ECS JSON lines, or a readable summary for a person
+ * at a terminal.  One builder makes every JSON event; sinks only write.
+ */
+#ifndef APN_OUTPUT_H
+#define APN_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "counters.h"
+#include "dpi.h"
+#include "flow.h"
+
+struct output {
+	FILE *fp;
+	int json;            /* 0: the text summary */
+	const char *observer;
+	uint64_t sequence;   /* of the last event written; gap-free from 1 */
+	struct dpi *dpi;
+	struct counters *cnt;
+	void *priv;          /* the builder's buffer */
+};
+
+/* Returns 0, or -1 when out of memory. */
+int output_init(struct output *o, FILE *fp, int json, const char *observer, struct dpi *dpi,
+		struct counters *c);
+void output_free(struct output *o);
+
+void output_flow(struct output *o, const struct flow *f, enum flow_end_reason why);
+/* The final statistics event, at packet time ts_us. */
+void output_stats(struct output *o, uint64_t ts_us);
+
+/* ---- internal, shared by output-json.c and output-text.c ---- */
+const char *output_end_reason(enum flow_end_reason why);
+const char *output_transport(uint8_t proto, char *buf, size_t len);
+/* "2025-01-01T00:00:01.234567Z" */
+void output_time(uint64_t ts_us, char *buf, size_t len);
+/* TCP flags as letters, e.g. "SAF" */
+void output_tcp_flags(uint8_t flags, char *buf);
+void output_text_flow(struct output *o, const struct flow *f, enum flow_end_reason why);
+void output_text_stats(struct output *o, uint64_t ts_us);
+
+#endif /* APN_OUTPUT_H */
