@@ -305,7 +305,7 @@ static int dg_insert(struct defrag *d, struct dg *g, const struct frag *f)
 	struct piece **pp = &g->pieces;
 
 	while (pos < end) {
-		struct piece *p = *pp;
+		struct piece *p = *pp, *n;
 		uint32_t gap_end;
 
 		if (p != NULL && p->off + p->len <= pos) {
@@ -319,7 +319,7 @@ static int dg_insert(struct defrag *d, struct dg *g, const struct frag *f)
 			continue;
 		}
 		gap_end = p != NULL && p->off < end ? p->off : end;
-		struct piece *n = piece_new(f, pos, gap_end - pos);
+		n = piece_new(f, pos, gap_end - pos);
 		if (n == NULL)
 			return -1;
 		n->next = p;

@@ -2,3 +2,7 @@
 include tests/unit/unit.mk
 include tests/unit/defrag.mk
 include tests/diff/diff.mk
+
+# Live capture in network namespaces (root only; skips otherwise).
+TESTS += tests/live.test
+EXTRA_DIST += tests/live.test
