@@ -462,12 +462,17 @@ static void mqtt_session(struct gen *g, struct sess *s, struct device *dev,
 		if (status)
 			snprintf(json, sizeof(json), "{\"ts\":%llu,\"state\":\"online\",\"fw\":\"%s\"}",
 				 (unsigned long long)ts + i, dev->model->fw_ver[0]);
-		else
+		else {
+			/* One draw a statement: the order in which a call's
+			 * arguments are evaluated is unspecified. */
+			unsigned temp = 15 + rng_below(&g->rng, 15);
+			unsigned tenth = rng_below(&g->rng, 10);
+			unsigned rssi = 60 + rng_below(&g->rng, 50);
+			unsigned bat = 50 + rng_below(&g->rng, 50);
 			snprintf(json, sizeof(json),
 				 "{\"ts\":%llu,\"seq\":%u,\"temp\":%u.%u,\"rssi\":-%u,\"bat\":3.%02u}",
-				 (unsigned long long)ts + i, i, 15 + rng_below(&g->rng, 15),
-				 rng_below(&g->rng, 10), 60 + rng_below(&g->rng, 50),
-				 50 + rng_below(&g->rng, 50));
+				 (unsigned long long)ts + i, i, temp, tenth, rssi, bat);
+		}
 		b.n = 0;
 		mqtt_string(&b, topic);
 		w_str(&b, json);
@@ -590,7 +595,8 @@ static void coap_firmware(struct gen *g, struct sess *s, struct device *dev,
 	uint16_t mid = (uint16_t)rng_next(&g->rng);
 	char file[48];
 	const struct tac_model *m = dev->model;
-	uint32_t size = 1024 * (2 + rng_below(&g->rng, 4)) + rng_below(&g->rng, 1024) + 1;
+	uint32_t size = 1024 * (2 + rng_below(&g->rng, 4));
+	size += rng_below(&g->rng, 1024) + 1;
 	uint32_t nblocks = (size + 1023) / 1024;
 
 	device_flow(g, &f, dev, srv->ip, 5683, 17);
@@ -797,8 +803,8 @@ void sess_build(struct gen *g, struct sess *s, struct device *dev, enum sess_kin
 		srv = &srv_xtra[rng_below(&g->rng, 3)];
 		if (rng_below(&g->rng, 10) < 7)
 			dns_lookup(g, s, dev, srv);
-		http_download(g, s, dev, srv, files[rng_below(&g->rng, 3)],
-			      2048 + rng_below(&g->rng, 4096));
+		const char *file = files[rng_below(&g->rng, 3)];
+		http_download(g, s, dev, srv, file, 2048 + rng_below(&g->rng, 4096));
 		break;
 	}
 	case SESS_KINDS:
