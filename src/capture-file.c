@@ -297,6 +297,7 @@ struct pcapfile *pcapfile_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto err;
 	}
+	setvbuf(f->fp, NULL, _IOFBF, 1 << 20); /* fewer reads on big files */
 	if (read_exact(f, hdr, 4) != 1) {
 		snprintf(err, errlen, "%s: too short to be a capture file", path);
 		goto err;

@@ -48,7 +48,7 @@ static enum decode_result decode_mpls(struct decoder *d, struct packet *p, struc
 			break;
 	}
 	uint8_t v = rd_peek(r, 0) >> 4;
-	if (v == 4 || v == 6)
+	if (v == 4 || v == 6 || rd_left(r) == 0) /* nothing after the labels: truncated */
 		return decode_ip(d, p, r, 0);
 	cnt_inc(d->cnt, CNT_DEC_NON_IP);
 	return DECODE_SKIP;

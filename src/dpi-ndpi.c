@@ -131,6 +131,8 @@ static ndpi_protocol proto_of(const struct flow *f)
 
 const char *dpi_protocol_name(struct dpi *d, const struct flow *f, char *buf, size_t len)
 {
+	if (d == NULL) /* --no-dpi */
+		return "Unknown";
 	return ndpi_protocol2name(d->ndpi, proto_of(f), buf, (u_int)len);
 }
 
@@ -139,7 +141,7 @@ const char *dpi_network_protocol(struct dpi *d, const struct flow *f, char *buf,
 	/* "TLS.Google": the master (TLS) is the network protocol; with no
 	 * master, the application protocol itself ("DNS"). */
 	uint16_t id = f->master_proto ? f->master_proto : f->app_proto;
-	const char *name = ndpi_get_proto_name(d->ndpi, id);
+	const char *name = d ? ndpi_get_proto_name(d->ndpi, id) : NULL;
 	size_t i;
 	if (name == NULL)
 		name = "unknown";
@@ -151,6 +153,8 @@ const char *dpi_network_protocol(struct dpi *d, const struct flow *f, char *buf,
 
 const char *dpi_category_name(struct dpi *d, const struct flow *f)
 {
+	if (d == NULL)
+		return "Unspecified";
 	const char *c = ndpi_category_get_name(d->ndpi, (ndpi_protocol_category_t)f->category);
 	return c ? c : "Unspecified";
 }

@@ -29,7 +29,8 @@ void dpi_packet(struct dpi *d, struct flow *f, const struct packet *p);
  * nDPI's state; called when the flow ends. */
 void dpi_flow_end(struct dpi *d, struct flow *f);
 
-/* nDPI's name for the flow's protocol, e.g. "TLS.Google", "DNS", "Unknown". */
+/* The names below take d == NULL (nDPI off) and then name nothing.
+ * nDPI's name for the flow's protocol, e.g. "TLS.Google", "DNS", "Unknown". */
 const char *dpi_protocol_name(struct dpi *d, const struct flow *f, char *buf, size_t len);
 /* The application protocol in lower case for network.protocol ("tls"). */
 const char *dpi_network_protocol(struct dpi *d, const struct flow *f, char *buf, size_t len);

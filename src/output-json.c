@@ -72,12 +72,30 @@ const char *output_transport(uint8_t proto, char *buf, size_t len)
 
 void output_time(uint64_t ts_us, char *buf, size_t len)
 {
+	/* Events come in time order, so the date and time of the last second
+	 * formatted is usually the one wanted: keep it (per thread). */
+	static _Thread_local time_t last_s = (time_t)-1;
+	static _Thread_local char last[64];
 	time_t s = (time_t)(ts_us / 1000000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned)(ts_us % 1000000));
+	unsigned us = (unsigned)(ts_us % 1000000);
+	if (s != last_s) {
+		struct tm tm;
+		gmtime_r(&s, &tm);
+		snprintf(last, sizeof(last), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		last_s = s;
+	}
+	if (len < 28 || strlen(last) > len - 8) {
+		buf[0] = '\0';
+		return;
+	}
+	size_t n = strlen(last);
+	memcpy(buf, last, n);
+	buf[n++] = '.';
+	for (int i = 5; i >= 0; i--, us /= 10)
+		buf[n + (size_t)i] = (char)('0' + us % 10);
+	buf[n + 6] = 'Z';
+	buf[n + 7] = '\0';
 }
 
 void output_tcp_flags(uint8_t flags, char *buf)

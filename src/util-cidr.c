@@ -96,7 +96,20 @@ void cidr_list_default_devices(struct cidr_list *l)
 const char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	if (a->family == 4)
+	if (a->family == 4 && len >= 16) {
+		/* By hand: glibc's inet_ntop goes through sprintf, and every
+		 * event prints several addresses. */
+		size_t n = 0;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = a->a[i];
+			if (v >= 100)
+				buf[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				buf[n++] = (char)('0' + v / 10 % 10);
+			buf[n++] = (char)('0' + v % 10);
+			buf[n++] = i < 3 ? '.' : '\0';
+		}
+	} else if (a->family == 4)
 		inet_ntop(AF_INET, a->a, buf, (socklen_t)len);
 	else if (a->family == 6)
 		inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);
