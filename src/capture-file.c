@@ -102,8 +102,9 @@ static int pcap_open_classic(struct pcapfile *f, const uint8_t hdr[24])
 	case 0x4d3cb2a1: f->swap = 1; f->nsec = 1; break;
 	default: return -1;
 	}
-	/* The link type's upper bits may carry FCS information. */
-	f->linktype = (int)(u32_of(hdr + 20, !f->swap) & 0x03ffffff);
+	/* The link type is the low 16 bits; the upper ones may carry FCS
+	 * information. */
+	f->linktype = (int)(u32_of(hdr + 20, !f->swap) & 0xffff);
 	return 0;
 }
 
@@ -176,7 +177,7 @@ static void pcapng_interface(struct pcapfile *f, struct rd *r)
 			else
 				for (unsigned i = 0; i < exp && units && units <= UINT64_MAX / 10; i++)
 					units *= 10;
-			if (units >= 1 && exp <= 19)
+			if (units >= 1 && ((v & 0x80) ? exp < 63 : exp <= 19))
 				ifc.units = units;
 		} else if (code == 14 && olen >= 8) {
 			ifc.offset_s = (int64_t)rd64(&opt, f->le);

@@ -41,7 +41,9 @@
 	X(DEC_UDP_TRUNC, "decoder.udp.truncated")                    \
 	X(DEC_UDP_INVALID, "decoder.udp.invalid")                    \
 	X(DEC_ICMP_TRUNC, "decoder.icmp.truncated")                  \
+	X(DEC_ICMP_INVALID, "decoder.icmp.invalid")                  \
 	X(DEC_SCTP_TRUNC, "decoder.sctp.truncated")                  \
+	X(DEC_SCTP_INVALID, "decoder.sctp.invalid")                  \
 	X(DEC_GTPU_PACKETS, "decoder.gtpu.packets")                  \
 	X(DEC_GTPU_TRUNC, "decoder.gtpu.truncated")                  \
 	X(DEC_GTPU_INVALID, "decoder.gtpu.invalid")                  \

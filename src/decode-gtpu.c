@@ -25,7 +25,7 @@ enum decode_result decode_gtpu(struct decoder *d, struct packet *p, struct rd *r
 	uint16_t len = rd_be16(r);
 	uint32_t teid = rd_be32(r);
 	if (!rd_ok(r)) {
-		cnt_inc(d->cnt, CNT_DEC_GTPU_TRUNC);
+		decode_short(d, p, CNT_DEC_GTPU_TRUNC, CNT_DEC_GTPU_INVALID);
 		return DECODE_OK;
 	}
 	if ((flags >> 5) != 1 || !(flags & 0x10)) {
@@ -34,6 +34,8 @@ enum decode_result decode_gtpu(struct decoder *d, struct packet *p, struct rd *r
 	}
 	int cut;
 	struct rd body = rd_sub_upto(r, len, &cut);
+	if (cut) /* counted, and what there is is still opened */
+		decode_short(d, p, CNT_DEC_GTPU_TRUNC, CNT_DEC_GTPU_INVALID);
 	if (flags & 0x07) {
 		rd_skip(&body, 3); /* sequence number, N-PDU number */
 		uint8_t ext = rd_u8(&body);
@@ -50,7 +52,8 @@ enum decode_result decode_gtpu(struct decoder *d, struct packet *p, struct rd *r
 		}
 	}
 	if (!rd_ok(&body)) {
-		cnt_inc(d->cnt, CNT_DEC_GTPU_TRUNC);
+		if (!cut)
+			decode_short(d, p, CNT_DEC_GTPU_TRUNC, CNT_DEC_GTPU_INVALID);
 		return DECODE_OK;
 	}
 	if (type != 0xff) {

@@ -22,11 +22,12 @@ enum decode_result decode_ip(struct decoder *d, struct packet *p, struct rd *r, 
 	case 6:
 		return decode_ipv6(d, p, r, depth);
 	default:
-		if (rd_left(r) == 0) {
-			cnt_inc(d->cnt, CNT_DEC_IPV4_TRUNC);
-			return DECODE_BAD;
-		}
-		cnt_inc(d->cnt, CNT_DEC_IP_VERSION);
+		/* Nothing there at all: the link layer said IP, so the capture
+		 * (or the tunnel) ended early. */
+		if (rd_left(r) == 0)
+			decode_short(d, p, CNT_DEC_IPV4_TRUNC, CNT_DEC_IPV4_INVALID);
+		else
+			cnt_inc(d->cnt, CNT_DEC_IP_VERSION);
 		return DECODE_BAD;
 	}
 }
@@ -69,7 +70,7 @@ enum decode_result decode_ipv4(struct decoder *d, struct packet *p, struct rd *r
 	rd_copy(r, src, 4);
 	rd_copy(r, dst, 4);
 	if (!rd_ok(r)) {
-		cnt_inc(d->cnt, CNT_DEC_IPV4_TRUNC);
+		decode_short(d, p, CNT_DEC_IPV4_TRUNC, CNT_DEC_IPV4_INVALID);
 		return DECODE_BAD;
 	}
 	size_t ihl = (size_t)(vihl & 0x0f) * 4;
@@ -79,7 +80,7 @@ enum decode_result decode_ipv4(struct decoder *d, struct packet *p, struct rd *r
 	}
 	rd_skip(r, ihl - 20); /* options */
 	if (!rd_ok(r)) {
-		cnt_inc(d->cnt, CNT_DEC_IPV4_TRUNC);
+		decode_short(d, p, CNT_DEC_IPV4_TRUNC, CNT_DEC_IPV4_INVALID);
 		return DECODE_BAD;
 	}
 	int cut;
@@ -94,7 +95,7 @@ enum decode_result decode_ipv4(struct decoder *d, struct packet *p, struct rd *r
 	memcpy(p->dst.a, dst, 4);
 	p->proto = proto;
 	if (cut)
-		cnt_inc(d->cnt, CNT_DEC_IPV4_TRUNC);
+		decode_short(d, p, CNT_DEC_IPV4_TRUNC, CNT_DEC_IPV4_INVALID);
 
 	uint32_t offset = (uint32_t)(frag & 0x1fff) * 8;
 	int more = (frag & 0x2000) != 0;

@@ -33,7 +33,7 @@ static enum decode_result ipv6_fragment(struct decoder *d, struct packet *p, con
 	uint16_t offm = rd_be16(r);
 	uint32_t id = rd_be32(r);
 	if (!rd_ok(r)) {
-		cnt_inc(d->cnt, CNT_DEC_IPV6_TRUNC);
+		decode_short(d, p, CNT_DEC_IPV6_TRUNC, CNT_DEC_IPV6_INVALID);
 		return DECODE_BAD;
 	}
 	uint32_t offset = offm & 0xfff8;
@@ -72,7 +72,7 @@ enum decode_result decode_ipv6(struct decoder *d, struct packet *p, struct rd *r
 	rd_copy(r, p->src.a, 16);
 	rd_copy(r, p->dst.a, 16);
 	if (!rd_ok(r)) {
-		cnt_inc(d->cnt, CNT_DEC_IPV6_TRUNC);
+		decode_short(d, p, CNT_DEC_IPV6_TRUNC, CNT_DEC_IPV6_INVALID);
 		return DECODE_BAD;
 	}
 	if (vtf >> 28 != 6) {
@@ -85,7 +85,7 @@ enum decode_result decode_ipv6(struct decoder *d, struct packet *p, struct rd *r
 	p->l3_len = (uint32_t)(avail < 40u + plen ? avail : 40u + plen);
 	p->l3_wirelen = 40u + plen;
 	if (cut)
-		cnt_inc(d->cnt, CNT_DEC_IPV6_TRUNC);
+		decode_short(d, p, CNT_DEC_IPV6_TRUNC, CNT_DEC_IPV6_INVALID);
 
 	for (int i = 0; i <= DECODE_MAX_IPV6_EXT; i++) {
 		if (next == 44) {
@@ -110,7 +110,8 @@ enum decode_result decode_ipv6(struct decoder *d, struct packet *p, struct rd *r
 		uint8_t len = rd_u8(&payload);
 		rd_skip(&payload, next == 51 ? ((size_t)len + 2) * 4 - 2 : (size_t)len * 8 + 6);
 		if (!rd_ok(&payload)) {
-			cnt_inc(d->cnt, CNT_DEC_IPV6_TRUNC);
+			if (!cut) /* a cut payload was counted once already */
+				decode_short(d, p, CNT_DEC_IPV6_TRUNC, CNT_DEC_IPV6_INVALID);
 			return DECODE_BAD;
 		}
 		next = nh;

@@ -7,7 +7,7 @@
  *   UDP  sport(2) dport(2) length(2) checksum(2)
  *   ICMP type(1) code(1) checksum(2) ...
  *
- * A transport header the snap length cut keeps whatever it could read:
+ * A transport header cut short keeps whatever it could read:
  * with the ports read, the packet still belongs to its flow (and counts
  * as truncated); without them it is keyed on addresses alone.
  */
@@ -23,7 +23,7 @@ static void decode_tcp(struct decoder *d, struct packet *p, struct rd *r)
 	uint8_t off = rd_u8(r);
 	uint8_t flags = rd_u8(r);
 	if (!rd_ok(r)) {
-		cnt_inc(d->cnt, CNT_DEC_TCP_TRUNC);
+		decode_short(d, p, CNT_DEC_TCP_TRUNC, CNT_DEC_TCP_INVALID);
 		return;
 	}
 	p->tcp_flags = flags;
@@ -34,7 +34,7 @@ static void decode_tcp(struct decoder *d, struct packet *p, struct rd *r)
 	}
 	rd_skip(r, hlen - 14);
 	if (!rd_ok(r)) {
-		cnt_inc(d->cnt, CNT_DEC_TCP_TRUNC);
+		decode_short(d, p, CNT_DEC_TCP_TRUNC, CNT_DEC_TCP_INVALID);
 		return;
 	}
 	p->payload = rd_ptr(r);
@@ -48,7 +48,7 @@ static enum decode_result decode_udp(struct decoder *d, struct packet *p, struct
 	uint16_t len = rd_be16(r);
 	rd_skip(r, 2);
 	if (!rd_ok(r)) {
-		cnt_inc(d->cnt, CNT_DEC_UDP_TRUNC);
+		decode_short(d, p, CNT_DEC_UDP_TRUNC, CNT_DEC_UDP_INVALID);
 		return DECODE_OK;
 	}
 	if (len < 8) {
@@ -58,7 +58,7 @@ static enum decode_result decode_udp(struct decoder *d, struct packet *p, struct
 	int cut;
 	struct rd payload = rd_sub_upto(r, len - 8u, &cut);
 	if (cut)
-		cnt_inc(d->cnt, CNT_DEC_UDP_TRUNC);
+		decode_short(d, p, CNT_DEC_UDP_TRUNC, CNT_DEC_UDP_INVALID);
 	p->payload = rd_ptr(&payload);
 	p->payload_len = (uint32_t)rd_left(&payload);
 	if (p->sport == GTPU_PORT || p->dport == GTPU_PORT) {
@@ -76,7 +76,7 @@ static void decode_icmp(struct decoder *d, struct packet *p, struct rd *r)
 	p->icmp_type = rd_u8(r);
 	p->icmp_code = rd_u8(r);
 	if (!rd_ok(r)) {
-		cnt_inc(d->cnt, CNT_DEC_ICMP_TRUNC);
+		decode_short(d, p, CNT_DEC_ICMP_TRUNC, CNT_DEC_ICMP_INVALID);
 		return;
 	}
 	p->sport = p->icmp_type;
@@ -101,7 +101,7 @@ enum decode_result decode_l4(struct decoder *d, struct packet *p, struct rd *r, 
 		p->sport = rd_be16(r);
 		p->dport = rd_be16(r);
 		if (!rd_ok(r))
-			cnt_inc(d->cnt, CNT_DEC_SCTP_TRUNC);
+			decode_short(d, p, CNT_DEC_SCTP_TRUNC, CNT_DEC_SCTP_INVALID);
 		return DECODE_OK;
 	default:
 		p->payload = rd_ptr(r);

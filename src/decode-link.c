@@ -92,8 +92,22 @@ enum decode_result decode_ethertype(struct decoder *d, struct packet *p, uint16_
 	}
 	switch (type) {
 	case ETH_IPV4:
-	case ETH_IPV6:
+	case ETH_IPV6: {
+		/* The EtherType and the header must agree on the version. */
+		uint8_t want = type == ETH_IPV4 ? 4 : 6;
+		if (rd_left(r) > 0 && rd_peek(r, 0) >> 4 != want) {
+			cnt_inc(d->cnt, want == 4 ? CNT_DEC_IPV4_INVALID : CNT_DEC_IPV6_INVALID);
+			return DECODE_BAD;
+		}
+		if (rd_left(r) == 0) {
+			if (want == 4)
+				decode_short(d, p, CNT_DEC_IPV4_TRUNC, CNT_DEC_IPV4_INVALID);
+			else
+				decode_short(d, p, CNT_DEC_IPV6_TRUNC, CNT_DEC_IPV6_INVALID);
+			return DECODE_BAD;
+		}
 		return decode_ip(d, p, r, 0);
+	}
 	case ETH_MPLS:
 	case ETH_MPLS_MC:
 		return decode_mpls(d, p, r);

@@ -52,6 +52,18 @@ struct decoder {
 	uint64_t frag_wire_bytes;
 };
 
+/*
+ * A layer that runs out of bytes: if the capture stopped early (the snap
+ * length cut the frame), the packet is truncated; if the frame was
+ * captured whole, a length field claimed more than its parent holds, and
+ * the packet is invalid.
+ */
+static inline void decode_short(struct decoder *d, const struct packet *p, enum counter_id trunc,
+				enum counter_id invalid)
+{
+	cnt_inc(d->cnt, p->caplen < p->wirelen ? trunc : invalid);
+}
+
 /* Returns 0, or -1 when out of memory. */
 int decoder_init(struct decoder *d, struct counters *c, size_t defrag_bytes,
 		 uint64_t defrag_timeout_us);

@@ -116,12 +116,16 @@ static inline uint32_t rd_le32(struct rd *r)
 
 static inline uint64_t rd_be64(struct rd *r)
 {
+	if (!rd_need(r, 8))
+		return 0;
 	uint64_t hi = rd_be32(r);
 	return hi << 32 | rd_be32(r);
 }
 
 static inline uint64_t rd_le64(struct rd *r)
 {
+	if (!rd_need(r, 8))
+		return 0;
 	uint64_t lo = rd_le32(r);
 	return (uint64_t)rd_le32(r) << 32 | lo;
 }
