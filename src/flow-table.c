@@ -238,6 +238,7 @@ static struct flow *create(struct flow_table *t, const struct packet *p, const s
 	int sender_is_source = !(dst_dev && !src_dev);
 	f->src_is_lo = sender_is_source ? pkt_src_lo : !pkt_src_lo;
 	f->initiator_is_src = (uint8_t)sender_is_source;
+	f->internal = (uint8_t)(src_dev && dst_dev);
 	if (p->vlan_count) {
 		f->has_vlan = 1;
 		f->vlan = p->vlan[0];
@@ -274,8 +275,9 @@ struct flow *flow_table_packet(struct flow_table *t, const struct packet *p, int
 	for (f = t->buckets[h & t->mask]; f; f = f->hnext)
 		if (memcmp(&f->key, &k, sizeof(k)) == 0)
 			break;
-	/* A SYN on a closed connection's 5-tuple opens a new connection. */
-	if (f && f->tclass == TC_TCP_CLOSED && (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
+	/* A SYN on the 5-tuple of a connection that saw a FIN or RST opens a
+	 * new connection (as tshark starts a new TCP stream). */
+	if (f && f->tcp_close && (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
 		end_flow(t, f, FLOW_END_TCP_CLOSE);
 		f = NULL;
 	}

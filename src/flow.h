@@ -58,6 +58,7 @@ struct flow {
 	uint16_t app_proto, master_proto, category; /* from nDPI */
 	uint8_t src_is_lo;        /* the source is the key's lo endpoint */
 	uint8_t initiator_is_src; /* the source sent the first packet */
+	uint8_t internal;         /* both ends are in the device networks */
 	uint8_t has_vlan, gtp;
 	uint8_t tclass;
 	uint8_t tcp_flags[2]; /* flags seen per direction, ORed */

@@ -158,9 +158,11 @@ static void endpoint(struct jw *w, const char *name, const struct ip_addr *a, ui
 	jw_end(w);
 }
 
-static const char *direction(const struct flow *f, const struct output *o)
+/* ECS network.direction from the device's point of view. */
+static const char *direction(const struct flow *f)
 {
-	(void)o;
+	if (f->internal)
+		return "internal";
 	return f->initiator_is_src ? "outbound" : "inbound";
 }
 
@@ -175,12 +177,16 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 	flow_source(f, &src, &sport);
 	flow_destination(f, &dst, &dport);
 	/* ICMP flows are keyed without ports; their ID uses the first
-	 * message's type and code, as Zeek and Suricata do. */
-	if (icmp) {
-		sport = f->icmp_type;
-		dport = f->icmp_code;
-	}
-	if (community_id_v1(&src, &dst, f->key.proto, sport, dport, 0, cid) < 0)
+	 * message's type and code, as Zeek and Suricata do, from the side
+	 * that sent it. */
+	int rc;
+	if (icmp && !f->initiator_is_src)
+		rc = community_id_v1(&dst, &src, f->key.proto, f->icmp_type, f->icmp_code, 0, cid);
+	else if (icmp)
+		rc = community_id_v1(&src, &dst, f->key.proto, f->icmp_type, f->icmp_code, 0, cid);
+	else
+		rc = community_id_v1(&src, &dst, f->key.proto, sport, dport, 0, cid);
+	if (rc < 0)
 		cid[0] = '\0';
 	event_id(cid, f->first_us, o->sequence + 1, id);
 
@@ -222,7 +228,7 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 		jw_str(w, "community_id", cid);
 	jw_u64(w, "bytes", f->bytes[0] + f->bytes[1]);
 	jw_u64(w, "packets", (uint64_t)f->pkts[0] + f->pkts[1]);
-	jw_str(w, "direction", direction(f, o));
+	jw_str(w, "direction", direction(f));
 	if (f->has_vlan) {
 		jw_obj_begin(w, "vlan");
 		snprintf(num, sizeof(num), "%u", f->vlan);
