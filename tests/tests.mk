@@ -6,3 +6,7 @@ include tests/diff/diff.mk
 # Live capture in network namespaces (root only; skips otherwise).
 TESTS += tests/live.test
 EXTRA_DIST += tests/live.test
+
+# The command line: usage errors, bad files, filters, caps, text output.
+TESTS += tests/cli.test
+EXTRA_DIST += tests/cli.test
