@@ -12,6 +12,16 @@
 
 #include <stdint.h>
 
+/* Every dissector's own counters: flows it took, messages it parsed,
+ * messages cut short (end of capture, a stream gap), invalid messages,
+ * and messages over its buffer cap. */
+#define APN_DISSECTOR_COUNTERS(X, N, n)                               \
+	X(DIS_##N##_FLOWS, "dissector." n ".flows")                  \
+	X(DIS_##N##_MESSAGES, "dissector." n ".messages")            \
+	X(DIS_##N##_TRUNC, "dissector." n ".truncated")              \
+	X(DIS_##N##_INVALID, "dissector." n ".invalid")              \
+	X(DIS_##N##_OVERSIZE, "dissector." n ".oversize")
+
 /* X(enum name, "dotted.name") */
 #define APN_COUNTERS(X)                                              \
 	X(CAPTURE_PACKETS, "capture.packets")                        \
@@ -68,6 +78,27 @@
 	X(DPI_DETECTED, "dpi.detected")                              \
 	X(DPI_GAVE_UP, "dpi.gave_up")                                \
 	X(DPI_PACKETS, "dpi.packets")                                \
+	X(DIS_STREAM_GAPS, "dissector.stream.gaps")                  \
+	X(DIS_STREAM_RETRANS, "dissector.stream.retransmitted_bytes") \
+	X(DIS_NONE, "dissector.none")                                \
+	APN_DISSECTOR_COUNTERS(X, DNS, "dns")                        \
+	APN_DISSECTOR_COUNTERS(X, TLS, "tls")                        \
+	APN_DISSECTOR_COUNTERS(X, HTTP, "http")                      \
+	APN_DISSECTOR_COUNTERS(X, FTP, "ftp")                        \
+	APN_DISSECTOR_COUNTERS(X, FTPDATA, "ftp_data")               \
+	APN_DISSECTOR_COUNTERS(X, MQTT, "mqtt")                      \
+	APN_DISSECTOR_COUNTERS(X, COAP, "coap")                      \
+	APN_DISSECTOR_COUNTERS(X, RADIUS, "radius")                  \
+	APN_DISSECTOR_COUNTERS(X, GTPV2C, "gtpv2c")                  \
+	X(DNS_CACHE_ENTRIES_MAX, "dns_cache.entries_max")            \
+	X(DNS_CACHE_EVICTED, "dns_cache.evicted")                    \
+	X(DNS_CACHE_HITS, "dns_cache.hits")                          \
+	X(ID_SESSIONS_STARTED, "identity.sessions_started")          \
+	X(ID_SESSIONS_ENDED, "identity.sessions_ended")              \
+	X(ID_ACTIVE_MAX, "identity.active_max")                      \
+	X(ID_EVICTED, "identity.evicted")                            \
+	X(ID_ADDRESS_REUSED, "identity.address_reused")              \
+	X(ID_FLOWS_IDENTIFIED, "identity.flows_identified")          \
 	X(OUTPUT_EVENTS, "output.events")                            \
 	X(OUTPUT_ERRORS, "output.write_errors")
 

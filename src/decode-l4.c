@@ -19,7 +19,8 @@ static void decode_tcp(struct decoder *d, struct packet *p, struct rd *r)
 {
 	p->sport = rd_be16(r);
 	p->dport = rd_be16(r);
-	rd_skip(r, 8); /* sequence and acknowledgement numbers */
+	uint32_t seq = rd_be32(r);
+	rd_skip(r, 4); /* acknowledgement number */
 	uint8_t off = rd_u8(r);
 	uint8_t flags = rd_u8(r);
 	if (!rd_ok(r)) {
@@ -27,6 +28,7 @@ static void decode_tcp(struct decoder *d, struct packet *p, struct rd *r)
 		return;
 	}
 	p->tcp_flags = flags;
+	p->tcp_seq = seq;
 	size_t hlen = (size_t)(off >> 4) * 4;
 	if (hlen < 20) {
 		cnt_inc(d->cnt, CNT_DEC_TCP_INVALID);

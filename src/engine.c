@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns.h"
 #include "engine.h"
+#include "ftp.h"
 #include "util-log.h"
 
 #define PROGRESS_CHECK_MASK 0xffff /* look at the clock every 65536 packets */
@@ -25,6 +27,9 @@ void engine_config_defaults(struct engine_config *c)
 	c->defrag_timeout_s = 30;
 	c->observer = "apnwatch";
 	c->json = 1;
+	identity_config_defaults(&c->identity);
+	c->dns_cache_max = 262144;
+	c->ftp_expect_max = 4096;
 }
 
 static uint64_t wall_us(void)
@@ -40,6 +45,7 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 	if (e->dpi)
 		dpi_flow_end(e->dpi, f);
 	output_flow(&e->out, f, why);
+	dissect_flow_free(f);
 }
 
 int engine_init(struct engine *e, const struct engine_config *cfg, FILE *out)
@@ -56,6 +62,16 @@ int engine_init(struct engine *e, const struct engine_config *cfg, FILE *out)
 		return -1;
 	if (output_init(&e->out, out, cfg->json, cfg->observer, e->dpi, &e->cnt) < 0)
 		goto oom;
+	e->dctx.cnt = &e->cnt;
+	e->dctx.dns = dns_cache_new(cfg->dns_cache_max, &e->cnt);
+	e->dctx.ftp = ftp_expect_new(cfg->ftp_expect_max);
+	if (e->dctx.dns == NULL || e->dctx.ftp == NULL)
+		goto oom;
+	e->dctx.id = identity_new(&cfg->identity, &e->cnt, &e->out);
+	if (e->dctx.id == NULL)
+		return -1; /* logged */
+	e->out.dctx = &e->dctx;
+	e->out.id = e->dctx.id;
 	e->flows = flow_table_new(&e->fcfg, &e->cnt, on_flow_end, e);
 	if (e->flows == NULL)
 		goto oom;
@@ -114,6 +130,7 @@ void engine_packet(void *arg, const struct capture_pkt *cp)
 	}
 	if (e->dpi)
 		dpi_packet(e->dpi, f, &p);
+	dissect_packet(&e->dctx, f, &p, dir);
 }
 
 void engine_tick(void *arg, uint64_t now_us)
@@ -140,6 +157,9 @@ void engine_finish(struct engine *e)
 void engine_free(struct engine *e)
 {
 	flow_table_free(e->flows);
+	identity_free(e->dctx.id);
+	dns_cache_free(e->dctx.dns);
+	ftp_expect_free(e->dctx.ftp);
 	output_free(&e->out);
 	dpi_free(e->dpi);
 	decoder_free(&e->dec);

@@ -12,6 +12,8 @@
 #include "capture.h"
 #include "counters.h"
 #include "decode.h"
+#include "dissector.h"
+#include "identity.h"
 #include "dpi.h"
 #include "flow.h"
 #include "output.h"
@@ -27,6 +29,9 @@ struct engine_config {
 	unsigned stats_interval_s; /* progress lines on stderr; 0: none */
 	const char *observer;
 	int json;
+	struct identity_config identity;
+	size_t dns_cache_max;
+	size_t ftp_expect_max;
 };
 
 /* The defaults documented in apnwatch(8). */
@@ -40,6 +45,7 @@ struct engine {
 	struct flow_table *flows;
 	struct dpi *dpi;
 	struct output out;
+	struct dissect_ctx dctx;
 	uint64_t last_ts_us;
 	uint64_t progress_wall_us;
 	uint64_t progress_packets;

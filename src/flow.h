@@ -18,6 +18,7 @@
 #include "util-cidr.h"
 
 struct ndpi_flow_struct;
+struct flow_app;
 
 enum flow_end_reason {
 	FLOW_END_IDLE = 0,
@@ -66,6 +67,7 @@ struct flow {
 	uint8_t icmp_type, icmp_code;
 	uint8_t dpi_state, dpi_packets;
 	struct ndpi_flow_struct *ndpi;
+	struct flow_app *app; /* the application dissector and its state */
 	uint8_t tun_family;
 	uint8_t tun_src[16], tun_dst[16];
 };

@@ -28,6 +28,8 @@ enum {
 	OPT_STATS,
 	OPT_NO_DPI,
 	OPT_TEXT,
+	OPT_TAC_FILE,
+	OPT_PSEUDONYMIZE,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +52,8 @@ static const struct option long_opts[] = {
 	{"observer-name", required_argument, NULL, OPT_OBSERVER},
 	{"stats-interval", required_argument, NULL, OPT_STATS},
 	{"no-dpi", no_argument, NULL, OPT_NO_DPI},
+	{"tac-file", required_argument, NULL, OPT_TAC_FILE},
+	{"pseudonymize", required_argument, NULL, OPT_PSEUDONYMIZE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -88,6 +92,11 @@ static void usage(FILE *fp)
 		"      --timeout-udp S      idle timeout of UDP flows (default 120)\n"
 		"      --timeout-other S    ICMP and other protocols (default 60)\n"
 		"      --no-dpi             do not run nDPI\n"
+		"Devices:\n"
+		"      --tac-file FILE      more IMEI TAC -> maker/model entries (repeatable;\n"
+		"                           the built-in catalog is policies/tac.csv)\n"
+		"      --pseudonymize KEYFILE  replace IMSI, MSISDN and the IMEI serial by a\n"
+		"                           keyed HMAC-SHA256 in all output (the TAC stays)\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            the version\n"
 		"\n"
@@ -173,6 +182,15 @@ int main(int argc, char **argv)
 		case OPT_OBSERVER: ec.observer = optarg; break;
 		case OPT_STATS: stats = (long)number("stats-interval", optarg, 0, 86400); break;
 		case OPT_NO_DPI: ec.dpi = 0; break;
+		case OPT_TAC_FILE:
+			if (ec.identity.n_tac_files == IDENTITY_MAX_TAC_FILES) {
+				fprintf(stderr, "apnwatch: --tac-file: at most %d files\n",
+					IDENTITY_MAX_TAC_FILES);
+				return 2;
+			}
+			ec.identity.tac_files[ec.identity.n_tac_files++] = optarg;
+			break;
+		case OPT_PSEUDONYMIZE: ec.identity.pseudonymize_key = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("apnwatch %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;

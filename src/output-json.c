@@ -10,7 +10,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <stdarg.h>
+
 #include "config.h"
+#include "dissector.h"
+#include "identity.h"
 #include "output.h"
 #include "util-cidr.h"
 #include "util-communityid.h"
@@ -146,13 +150,15 @@ static void observer(struct output *o, struct jw *w)
 }
 
 static void endpoint(struct jw *w, const char *name, const struct ip_addr *a, uint16_t port,
-		     int ports, uint64_t bytes, uint64_t packets)
+		     int ports, uint64_t bytes, uint64_t packets, const char *domain)
 {
 	char ip[IP_ADDR_STRLEN];
 	jw_obj_begin(w, name);
 	jw_str(w, "ip", ip_addr_str(a, ip, sizeof(ip)));
 	if (ports)
 		jw_u64(w, "port", port);
+	if (domain)
+		jw_str(w, "domain", domain);
 	jw_u64(w, "bytes", bytes);
 	jw_u64(w, "packets", packets);
 	jw_end(w);
@@ -215,8 +221,11 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 	jw_str(w, "reason", output_end_reason(why));
 	jw_end(w);
 	observer(o, w);
-	endpoint(w, "source", &src, sport, ports, f->bytes[0], f->pkts[0]);
-	endpoint(w, "destination", &dst, dport, ports, f->bytes[1], f->pkts[1]);
+	enum server_name_source how = SNAME_NONE;
+	const char *domain = o->dctx ? dissect_server_name(o->dctx, f, &how) : NULL;
+	const struct dissector *d = f->app ? f->app->d : NULL;
+	endpoint(w, "source", &src, sport, ports, f->bytes[0], f->pkts[0], NULL);
+	endpoint(w, "destination", &dst, dport, ports, f->bytes[1], f->pkts[1], domain);
 
 	jw_obj_begin(w, "network");
 	jw_str(w, "transport", output_transport(f->key.proto, buf, sizeof(buf)));
@@ -236,6 +245,10 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 		jw_end(w);
 	}
 	jw_end(w);
+	if (o->id)
+		identity_json_device(o->id, f, w);
+	if (d && d->json_ecs)
+		d->json_ecs(f->app->state, w);
 
 	jw_obj_begin(w, "apnwatch");
 	jw_obj_begin(w, "flow");
@@ -275,6 +288,17 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 		jw_end(w);
 		jw_end(w);
 	}
+	if (domain) {
+		jw_obj_begin(w, "server_name");
+		jw_str(w, "source", server_name_source_str(how));
+		jw_end(w);
+	}
+	if (d)
+		jw_str(w, "dissector", d->name);
+	if (o->id)
+		identity_json_apnwatch(o->id, f, w);
+	if (d && d->json_apnwatch)
+		d->json_apnwatch(f->app->state, w);
 	jw_end(w);
 	jw_end(w);
 }
@@ -337,36 +361,62 @@ static void counters_json(struct jw *w, const struct counters *c)
 		jw_end(w);
 }
 
+struct jw *output_begin(struct output *o, const char *kind, const char *dataset,
+			uint64_t ts_us)
+{
+	if (!o->json)
+		return NULL;
+	struct jw *w = o->priv;
+	char ts[40], id[17];
+	event_id(dataset, ts_us, o->sequence + 1, id);
+	jw_reset(w);
+	jw_obj_begin(w, NULL);
+	output_time(ts_us, ts, sizeof(ts));
+	jw_str(w, "@timestamp", ts);
+	jw_obj_begin(w, "event");
+	jw_str(w, "kind", kind);
+	jw_str(w, "dataset", dataset);
+	jw_str(w, "module", "apnwatch");
+	jw_str(w, "id", id);
+	jw_u64(w, "sequence", ++o->sequence);
+	jw_end(w);
+	observer(o, w);
+	return w;
+}
+
+void output_end(struct output *o)
+{
+	struct jw *w = o->priv;
+	jw_end(w);
+	emit(o, w);
+}
+
+void output_text_line(struct output *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(o->fp, fmt, ap);
+	va_end(ap);
+	fputc('\n', o->fp);
+	o->sequence++;
+	cnt_inc(o->cnt, CNT_OUTPUT_EVENTS);
+}
+
 void output_stats(struct output *o, uint64_t ts_us)
 {
 	if (!o->json) {
 		output_text_stats(o, ts_us);
 		return;
 	}
-	struct jw *w = o->priv;
-	char ts[40], id[17];
 	/* The stats event counts itself among the events written. */
 	o->cnt->v[CNT_OUTPUT_EVENTS]++;
-	event_id("apnwatch.stats", ts_us, o->sequence + 1, id);
-	jw_reset(w);
-	jw_obj_begin(w, NULL);
-	output_time(ts_us, ts, sizeof(ts));
-	jw_str(w, "@timestamp", ts);
-	jw_obj_begin(w, "event");
-	jw_str(w, "kind", "metric");
-	jw_str(w, "dataset", "apnwatch.stats");
-	jw_str(w, "module", "apnwatch");
-	jw_str(w, "id", id);
-	jw_u64(w, "sequence", ++o->sequence);
-	jw_end(w);
-	observer(o, w);
+	struct jw *w = output_begin(o, "metric", "apnwatch.stats", ts_us);
 	jw_obj_begin(w, "apnwatch");
 	jw_obj_begin(w, "stats");
 	counters_json(w, o->cnt);
 	jw_end(w);
 	jw_end(w);
-	jw_end(w);
 	o->cnt->v[CNT_OUTPUT_EVENTS]--;
-	emit(o, w);
+	output_end(o);
 	fflush(o->fp);
 }

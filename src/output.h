@@ -12,6 +12,9 @@
 #include "dpi.h"
 #include "flow.h"
 
+struct dissect_ctx;
+struct identity_table;
+
 struct output {
 	FILE *fp;
 	int json;            /* 0: the text summary */
@@ -19,6 +22,8 @@ struct output {
 	uint64_t sequence;   /* of the last event written; gap-free from 1 */
 	struct dpi *dpi;
 	struct counters *cnt;
+	struct dissect_ctx *dctx;    /* application fields and server names */
+	struct identity_table *id;   /* device and subscriber fields */
 	void *priv;          /* the builder's buffer */
 };
 
@@ -30,6 +35,19 @@ void output_free(struct output *o);
 void output_flow(struct output *o, const struct flow *f, enum flow_end_reason why);
 /* The final statistics event, at packet time ts_us. */
 void output_stats(struct output *o, uint64_t ts_us);
+
+/*
+ * Other events (apnwatch.device, ...): output_begin() starts one, with
+ * @timestamp, event {kind, dataset, module, id, sequence} and observer
+ * written; the caller adds its fields and calls output_end(), which closes
+ * and writes it.  In text mode output_begin() returns NULL and the caller
+ * prints a line with output_text_line() instead.
+ */
+struct jw *output_begin(struct output *o, const char *kind, const char *dataset,
+			uint64_t ts_us);
+void output_end(struct output *o);
+void output_text_line(struct output *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ---- internal, shared by output-json.c and output-text.c ---- */
 const char *output_end_reason(enum flow_end_reason why);

@@ -48,6 +48,7 @@ struct packet {
 
 	/* Transport. */
 	uint16_t sport, dport; /* ICMP: type and code, as Community ID maps them */
+	uint32_t tcp_seq;
 	uint8_t tcp_flags;
 	uint8_t icmp_type, icmp_code;
 	const uint8_t *payload;
