@@ -40,18 +40,7 @@ static enum decode_result ipv4_fragment(struct decoder *d, struct packet *p, con
 	enum defrag_result res =
 		defrag_ipv4(d->defrag, d->cnt, p->ts_us, p->wirelen, hdr, ihl, rd_ptr(payload),
 			    rd_left(payload), offset, more, &out);
-	if (res == DEFRAG_HELD) {
-		p->is_fragment = 1;
-		return DECODE_HELD;
-	}
-	if (res != DEFRAG_COMPLETE)
-		return DECODE_BAD;
-	d->frag_frames = out.frames;
-	d->frag_wire_bytes = out.wire_bytes;
-	struct rd whole = rd_init(out.data, out.len);
-	enum decode_result rc = decode_ipv4(d, p, &whole, depth);
-	p->reassembled = 1;
-	return rc;
+	return decode_defragmented(d, p, res, &out, depth);
 }
 
 enum decode_result decode_ipv4(struct decoder *d, struct packet *p, struct rd *r, int depth)

@@ -46,18 +46,7 @@ static enum decode_result ipv6_fragment(struct decoder *d, struct packet *p, con
 	struct defrag_out out;
 	enum defrag_result res = defrag_ipv6(d->defrag, d->cnt, p->ts_us, p->wirelen, hdr, next, id,
 					     rd_ptr(r), rd_left(r), offset, more, &out);
-	if (res == DEFRAG_HELD) {
-		p->is_fragment = 1;
-		return DECODE_HELD;
-	}
-	if (res != DEFRAG_COMPLETE)
-		return DECODE_BAD;
-	d->frag_frames = out.frames;
-	d->frag_wire_bytes = out.wire_bytes;
-	struct rd whole = rd_init(out.data, out.len);
-	enum decode_result rc = decode_ipv6(d, p, &whole, depth);
-	p->reassembled = 1;
-	return rc;
+	return decode_defragmented(d, p, res, &out, depth);
 }
 
 enum decode_result decode_ipv6(struct decoder *d, struct packet *p, struct rd *r, int depth)

@@ -23,6 +23,25 @@ void decoder_free(struct decoder *d)
 	d->defrag = NULL;
 }
 
+enum decode_result decode_defragmented(struct decoder *d, struct packet *p,
+				       enum defrag_result res, const struct defrag_out *out,
+				       int depth)
+{
+	if (res == DEFRAG_HELD) {
+		p->is_fragment = 1;
+		return DECODE_HELD;
+	}
+	if (res != DEFRAG_COMPLETE)
+		return DECODE_BAD;
+	/* The flow counts every frame the datagram was made of. */
+	d->frag_frames = out->frames;
+	d->frag_wire_bytes = out->wire_bytes;
+	struct rd whole = rd_init(out->data, out->len);
+	enum decode_result rc = decode_ip(d, p, &whole, depth);
+	p->reassembled = 1;
+	return rc;
+}
+
 enum decode_result decode_packet(struct decoder *d, struct packet *p)
 {
 	/* Reset what the layers fill; the capture fields stay. */

@@ -80,6 +80,11 @@ enum decode_result decode_ethertype(struct decoder *d, struct packet *p, uint16_
 enum decode_result decode_ip(struct decoder *d, struct packet *p, struct rd *r, int depth);
 enum decode_result decode_ipv4(struct decoder *d, struct packet *p, struct rd *r, int depth);
 enum decode_result decode_ipv6(struct decoder *d, struct packet *p, struct rd *r, int depth);
+/* After the defragmenter's verdict on a fragment: held, dropped, or the
+ * rebuilt datagram decoded as if captured whole. */
+enum decode_result decode_defragmented(struct decoder *d, struct packet *p,
+				       enum defrag_result res, const struct defrag_out *out,
+				       int depth);
 /* The transport layer of an IP packet; r holds the IP payload. */
 enum decode_result decode_l4(struct decoder *d, struct packet *p, struct rd *r, int depth);
 /* GTP-U; r holds the UDP payload.  Returns DECODE_OK with p rewritten to
