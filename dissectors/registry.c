@@ -11,6 +11,7 @@
 #include "dns.h"
 
 extern const struct dissector dissector_dns;
+extern const struct dissector dissector_dns_tcp;
 extern const struct dissector dissector_tls;
 extern const struct dissector dissector_http;
 extern const struct dissector dissector_ftp;
@@ -24,6 +25,7 @@ extern const struct dissector dissector_gtpv2c;
 static const struct dissector *const table[] = {
 	&dissector_ftp_data, /* claims announced data connections first */
 	&dissector_dns,
+	&dissector_dns_tcp,
 	&dissector_tls,
 	&dissector_http,
 	&dissector_ftp,
@@ -181,6 +183,9 @@ const char *dissect_server_name(struct dissect_ctx *c, const struct flow *f,
 		if (n && *n)
 			return n;
 	}
+	/* A DNS flow is named by its question, not by the resolver's name. */
+	if (f->app && f->app->d && strcmp(f->app->d->name, "dns") == 0)
+		return NULL;
 	struct ip_addr dev, srv;
 	uint16_t port;
 	flow_source(f, &dev, &port);

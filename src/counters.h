@@ -83,13 +83,21 @@
 	X(DIS_NONE, "dissector.none")                                \
 	APN_DISSECTOR_COUNTERS(X, DNS, "dns")                        \
 	APN_DISSECTOR_COUNTERS(X, TLS, "tls")                        \
+	X(DIS_TLS_MIDSTREAM, "dissector.tls.midstream")              \
 	APN_DISSECTOR_COUNTERS(X, HTTP, "http")                      \
 	APN_DISSECTOR_COUNTERS(X, FTP, "ftp")                        \
+	X(DIS_FTP_EXPECT_DROPPED, "dissector.ftp.expectations_dropped") \
 	APN_DISSECTOR_COUNTERS(X, FTPDATA, "ftp_data")               \
 	APN_DISSECTOR_COUNTERS(X, MQTT, "mqtt")                      \
 	APN_DISSECTOR_COUNTERS(X, COAP, "coap")                      \
+	X(DIS_COAP_RETRANS, "dissector.coap.retransmissions")        \
+	X(DIS_LWM2M_OPERATIONS, "dissector.lwm2m.operations")        \
+	X(DIS_LWM2M_IDENTITIES, "dissector.lwm2m.identities")        \
+	X(DIS_LWM2M_INVALID, "dissector.lwm2m.invalid")              \
 	APN_DISSECTOR_COUNTERS(X, RADIUS, "radius")                  \
 	APN_DISSECTOR_COUNTERS(X, GTPV2C, "gtpv2c")                  \
+	X(DIS_GTPV2C_OTHER_VERSION, "dissector.gtpv2c.other_version") \
+	X(DIS_GTPV2C_UNMATCHED, "dissector.gtpv2c.unmatched")        \
 	X(DNS_CACHE_ENTRIES_MAX, "dns_cache.entries_max")            \
 	X(DNS_CACHE_EVICTED, "dns_cache.evicted")                    \
 	X(DNS_CACHE_HITS, "dns_cache.hits")                          \

@@ -207,25 +207,32 @@ int main(int argc, char **argv)
 	}
 	log_set_quiet(quiet);
 
-	FILE *out = stdout;
-	if (out_path && strcmp(out_path, "-") != 0 && (out = fopen(out_path, "w")) == NULL) {
-		log_err("%s: %s", out_path, strerror(errno));
-		return 1;
-	}
+	/* Everything that can be wrong with the configuration (catalogs, key
+	 * files, the capture source, the filter) is checked before the output
+	 * file is opened, so a bad start changes nothing. */
+	int to_stdout = out_path == NULL || strcmp(out_path, "-") == 0;
 	/* A person at a terminal gets the summary; pipes and files get JSON. */
-	ec.json = json >= 0 ? json : !isatty(fileno(out));
+	ec.json = json >= 0 ? json : to_stdout ? !isatty(fileno(stdout)) : 1;
 	ec.stats_interval_s = stats >= 0 ? (unsigned)stats : co.iface ? 60 : 0;
 
 	struct engine *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		fatal("out of memory");
-	if (engine_init(e, &ec, out) < 0)
+	if (engine_init(e, &ec, stdout) < 0)
 		return 1;
 	struct capture *cap = capture_open(&co, &e->cnt);
 	if (cap == NULL) {
 		engine_free(e);
 		return 1;
 	}
+	FILE *out = stdout;
+	if (!to_stdout && (out = fopen(out_path, "w")) == NULL) {
+		log_err("%s: %s", out_path, strerror(errno));
+		capture_close(cap);
+		engine_free(e);
+		return 1;
+	}
+	e->out.fp = out;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

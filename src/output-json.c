@@ -311,6 +311,8 @@ void output_flow(struct output *o, const struct flow *f, enum flow_end_reason wh
 	}
 	struct jw *w = o->priv;
 	flow_json(o, w, f, why);
+	if (o->id && !w->oom)
+		identity_scrub_event(o->id, f, w->buf, w->len);
 	emit(o, w);
 }
 
@@ -364,6 +366,12 @@ static void counters_json(struct jw *w, const struct counters *c)
 struct jw *output_begin(struct output *o, const char *kind, const char *dataset,
 			uint64_t ts_us)
 {
+	return output_begin_fields(o, kind, dataset, NULL, ts_us);
+}
+
+struct jw *output_begin_fields(struct output *o, const char *kind, const char *dataset,
+			       const struct output_event_fields *ef, uint64_t ts_us)
+{
 	if (!o->json)
 		return NULL;
 	struct jw *w = o->priv;
@@ -375,10 +383,24 @@ struct jw *output_begin(struct output *o, const char *kind, const char *dataset,
 	jw_str(w, "@timestamp", ts);
 	jw_obj_begin(w, "event");
 	jw_str(w, "kind", kind);
+	if (ef && ef->category) {
+		jw_arr_begin(w, "category");
+		jw_str(w, NULL, ef->category);
+		jw_end(w);
+	}
+	if (ef && ef->type) {
+		jw_arr_begin(w, "type");
+		jw_str(w, NULL, ef->type);
+		jw_end(w);
+	}
+	if (ef && ef->action)
+		jw_str(w, "action", ef->action);
 	jw_str(w, "dataset", dataset);
 	jw_str(w, "module", "apnwatch");
 	jw_str(w, "id", id);
 	jw_u64(w, "sequence", ++o->sequence);
+	if (ef && ef->reason)
+		jw_str(w, "reason", ef->reason);
 	jw_end(w);
 	observer(o, w);
 	return w;

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "dissector.h"
 #include "output.h"
 #include "util-cidr.h"
 
@@ -37,18 +38,25 @@ void output_text_flow(struct output *o, const struct flow *f, enum flow_end_reas
 {
 	struct ip_addr src, dst;
 	uint16_t sport, dport;
-	char ts[40], s[80], d[80], tr[8], proto[64], up[24], down[24];
+	char ts[40], s[80], d[160], tr[8], proto[64], up[24], down[24];
 	int ports = flow_has_ports(f->key.proto);
 	flow_source(f, &src, &sport);
 	flow_destination(f, &dst, &dport);
 	endpoint_str(&src, sport, ports, s, sizeof(s));
 	endpoint_str(&dst, dport, ports, d, sizeof(d));
+	/* The server's name beside its address, when any protocol gave it. */
+	enum server_name_source how;
+	const char *name = o->dctx ? dissect_server_name(o->dctx, f, &how) : NULL;
+	if (name) {
+		size_t n = strlen(d);
+		snprintf(d + n, sizeof(d) - n, " (%.60s)", name);
+	}
 	output_time(f->first_us, ts, sizeof(ts));
 	ts[19] = '\0'; /* seconds are enough for a person */
 	human_bytes(f->bytes[0], up, sizeof(up));
 	human_bytes(f->bytes[1], down, sizeof(down));
 	o->sequence++;
-	fprintf(o->fp, "%s  %-28s -> %-28s %-4s %-16s up %" PRIu32 " pkts %s, down %" PRIu32
+	fprintf(o->fp, "%s  %-28s -> %-44s %-4s %-16s up %" PRIu32 " pkts %s, down %" PRIu32
 		       " pkts %s, %.1f s%s%s\n",
 		ts, s, d, output_transport(f->key.proto, tr, sizeof(tr)),
 		dpi_protocol_name(o->dpi, f, proto, sizeof(proto)), f->pkts[0], up, f->pkts[1], down,

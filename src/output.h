@@ -45,6 +45,13 @@ void output_stats(struct output *o, uint64_t ts_us);
  */
 struct jw *output_begin(struct output *o, const char *kind, const char *dataset,
 			uint64_t ts_us);
+/* More event.* fields for output_begin_fields(); NULL members are left
+ * out.  category and type are written as one-element arrays (ECS). */
+struct output_event_fields {
+	const char *action, *reason, *category, *type;
+};
+struct jw *output_begin_fields(struct output *o, const char *kind, const char *dataset,
+			       const struct output_event_fields *ef, uint64_t ts_us);
 void output_end(struct output *o);
 void output_text_line(struct output *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -10,3 +10,11 @@ EXTRA_DIST += tests/live.test
 # The command line: usage errors, bad files, filters, caps, text output.
 TESTS += tests/cli.test
 EXTRA_DIST += tests/cli.test
+include tests/unit/dis-dns.mk
+include tests/unit/dis-tls.mk
+include tests/unit/dis-http.mk
+include tests/unit/dis-ftp.mk
+include tests/unit/dis-mqtt.mk
+include tests/unit/dis-coap.mk
+include tests/unit/dis-radius-gtpv2c.mk
+include tests/unit/dis-identity.mk
