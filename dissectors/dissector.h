@@ -65,7 +65,9 @@ struct dissector {
 	int (*probe)(const uint8_t *data, size_t len, int dir);
 	/* Optional: 1 when this dissector takes the flow at its first packet,
 	 * before any payload (an FTP data connection announced on its control
-	 * connection, say).  Asked before probes and ports. */
+	 * connection, say).  Asked before probes and ports.  A dissector with
+	 * a claim callback also gets parse() calls for TCP packets without
+	 * payload, with data NULL and len 0. */
 	int (*claim)(struct dissect_ctx *c, const struct flow *f);
 	size_t state_size;
 	/* Bytes of the flow in direction dir (see above). */

@@ -132,8 +132,13 @@ static void feed_tcp(struct dissect_ctx *c, struct flow *f, const struct packet 
 		a->seq_known[dir] = 1;
 		a->next_seq[dir] = seq;
 	}
-	if (len == 0)
+	if (len == 0) {
+		/* A flow taken by claim() is told of every packet, payload or
+		 * not: an empty FTP data connection is still a transfer. */
+		if (a->d->claim)
+			a->d->parse(c, f, a->state, dir, NULL, 0);
 		return;
+	}
 	if (SEQ_LT(seq, a->next_seq[dir])) {
 		uint32_t old = a->next_seq[dir] - seq;
 		cnt_add(c->cnt, CNT_DIS_STREAM_RETRANS, old < len ? old : len);

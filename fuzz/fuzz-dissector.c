@@ -1,7 +1,7 @@
 /*
  * fuzz-dissector.c - a libFuzzer target for one dissector, chosen at build
  * time with -DFUZZ_DISSECTOR='"name"' (the dissector's name in the
- * registry).
+ * registry) and, where two share a name, -DFUZZ_TRANSPORT=6 or 17.
  *
  * Input: records of  dir(1) len(2, big-endian) bytes(len); each record is
  * one datagram (UDP dissectors) or one in-order stream chunk (TCP ones),
@@ -31,7 +31,11 @@ static const struct dissector *find(void)
 	size_t n;
 	const struct dissector *const *t = dissector_table(&n);
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(t[i]->name, FUZZ_DISSECTOR) == 0)
+		if (strcmp(t[i]->name, FUZZ_DISSECTOR) == 0
+#ifdef FUZZ_TRANSPORT /* two dissectors of one name: DNS over UDP and TCP */
+		    && t[i]->transport == FUZZ_TRANSPORT
+#endif
+		)
 			return t[i];
 	abort(); /* a build mistake, not an input problem */
 }

@@ -5,12 +5,13 @@
 # `make fuzz [FUZZ_SECONDS=N]` builds them with clang's libFuzzer, ASan and
 # UBSan into fuzz/out/ and runs each for N seconds (default 60) on a copy
 # of its corpus; new crashes are left in fuzz/out/<name>/crash-*.
-FUZZ_DISSECTORS = dns tls http ftp mqtt coap radius gtpv2c
+FUZZ_DISSECTORS = dns dns_tcp tls http ftp ftp_data mqtt coap radius gtpv2c
 FUZZ_TARGETS = $(FUZZ_DISSECTORS) packet
 FUZZ_LIBS = libapnwatch.a $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS)
 FUZZ_SRC = $(srcdir)/fuzz/fuzz-dissector.c $(srcdir)/fuzz/replay-main.c
 
-check_PROGRAMS += fuzz/replay-dns fuzz/replay-tls fuzz/replay-http fuzz/replay-ftp \
+check_PROGRAMS += fuzz/replay-dns fuzz/replay-dns_tcp fuzz/replay-tls fuzz/replay-http \
+	fuzz/replay-ftp fuzz/replay-ftp_data \
 	fuzz/replay-mqtt fuzz/replay-coap fuzz/replay-radius fuzz/replay-gtpv2c \
 	fuzz/replay-packet
 TESTS += fuzz/replay.test
@@ -19,6 +20,12 @@ EXTRA_DIST += fuzz/replay.test fuzz/corpus
 fuzz_replay_dns_SOURCES = fuzz/fuzz-dissector.c fuzz/replay-main.c
 fuzz_replay_dns_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_DISSECTOR='"dns"'
 fuzz_replay_dns_LDADD = $(FUZZ_LIBS)
+fuzz_replay_dns_tcp_SOURCES = fuzz/fuzz-dissector.c fuzz/replay-main.c
+fuzz_replay_dns_tcp_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_DISSECTOR='"dns"' -DFUZZ_TRANSPORT=6
+fuzz_replay_dns_tcp_LDADD = $(FUZZ_LIBS)
+fuzz_replay_ftp_data_SOURCES = fuzz/fuzz-dissector.c fuzz/replay-main.c
+fuzz_replay_ftp_data_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_DISSECTOR='"ftp_data"'
+fuzz_replay_ftp_data_LDADD = $(FUZZ_LIBS)
 fuzz_replay_tls_SOURCES = fuzz/fuzz-dissector.c fuzz/replay-main.c
 fuzz_replay_tls_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_DISSECTOR='"tls"'
 fuzz_replay_tls_LDADD = $(FUZZ_LIBS)
@@ -50,11 +57,12 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=un
 fuzz-build: config.h
 	@mkdir -p fuzz/out
 	@for t in $(FUZZ_TARGETS); do \
-	  if [ $$t = packet ]; then main=$(srcdir)/fuzz/fuzz-packet.c; def=; \
-	  else main=$(srcdir)/fuzz/fuzz-dissector.c; def="-DFUZZ_DISSECTOR=\"$$t\""; fi; \
+	  main=$(srcdir)/fuzz/fuzz-dissector.c; def="-DFUZZ_DISSECTOR=\"$$t\""; \
+	  case $$t in packet) main=$(srcdir)/fuzz/fuzz-packet.c; def=-DFUZZ_PACKET;; \
+	    dns_tcp) def="-DFUZZ_DISSECTOR=\"dns\" -DFUZZ_TRANSPORT=6";; esac; \
 	  echo "  FUZZCC   fuzz/out/fuzz-$$t"; \
 	  $(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -include config.h -I. -I$(srcdir)/src \
-	    -I$(srcdir)/dissectors $(PCAP_CFLAGS) $(NDPI_CFLAGS) "$$def" -o fuzz/out/fuzz-$$t \
+	    -I$(srcdir)/dissectors $(PCAP_CFLAGS) $(NDPI_CFLAGS) $$def -o fuzz/out/fuzz-$$t \
 	    $$main $(addprefix $(srcdir)/,$(filter %.c,$(libapnwatch_a_SOURCES))) \
 	    $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) -lm || exit 1; \
 	done
