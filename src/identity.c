@@ -765,6 +765,12 @@ static int builtin_catalog(char *buf, size_t len, char *tried, size_t tried_len)
 			snprintf(buf, len, "%s/../policies/tac.csv", exe);
 			if (readable(probe) && readable(buf))
 				return 1;
+#ifdef APN_SRCDIR
+			/* A build tree apart from its sources (VPATH, distcheck). */
+			snprintf(buf, len, "%s/policies/tac.csv", APN_SRCDIR);
+			if (readable(probe) && readable(buf))
+				return 1;
+#endif
 		}
 	}
 	snprintf(buf, len, "%s/tac.csv", APN_DATADIR);

@@ -18,3 +18,6 @@ include tests/unit/dis-mqtt.mk
 include tests/unit/dis-coap.mk
 include tests/unit/dis-radius-gtpv2c.mk
 include tests/unit/dis-identity.mk
+
+# The shared library of the per-dissector tshark differential tests.
+EXTRA_DIST += tests/fields/common.py
