@@ -38,6 +38,7 @@
 #include <ndpi/ndpi_protocol_ids.h>
 
 #include "dissector.h"
+#include "util-3gpp.h"
 #include "identity.h"
 #include "util-cidr.h"
 #include "util-reader.h"
@@ -350,26 +351,6 @@ static enum g_res tbcd(struct rd *v, char *out, uint8_t *olen, size_t cap)
 	return n ? G_OK : G_INVALID;
 }
 
-/* MCC and MNC as TS 24.008 10.5.1.13 packs them (see radius.c). */
-static int mcc_mnc(struct rd *r, char mcc[4], char mnc[4])
-{
-	uint8_t b0 = rd_u8(r), b1 = rd_u8(r), b2 = rd_u8(r);
-	uint8_t d[6] = {b0 & 0xf, b0 >> 4, b1 & 0xf, b2 & 0xf, b2 >> 4, b1 >> 4};
-	for (int i = 0; i < 5; i++)
-		if (d[i] > 9)
-			return -1;
-	if (d[5] > 9 && d[5] != 0xf)
-		return -1;
-	for (int i = 0; i < 3; i++)
-		mcc[i] = (char)('0' + d[i]);
-	mcc[3] = 0;
-	mnc[0] = (char)('0' + d[3]);
-	mnc[1] = (char)('0' + d[4]);
-	mnc[2] = d[5] == 0xf ? 0 : (char)('0' + d[5]);
-	mnc[3] = 0;
-	return 0;
-}
-
 /* APN (TS 29.274 8.6, TS 23.003 9.1): DNS-style labels, written dotted. */
 static enum g_res parse_apn(struct g_msg *m, struct rd *v)
 {
@@ -441,7 +422,7 @@ static enum g_res parse_uli(struct g_uli *u, struct rd *v)
 	u->flags = rd_u8(v);
 	char mcc[4], mnc[4];
 	if (u->flags & 0x01) { /* CGI */
-		if (mcc_mnc(v, u->mcc, u->mnc) < 0)
+		if (tgpp_mcc_mnc(v, u->mcc, u->mnc) < 0)
 			return G_INVALID;
 		u->lac = rd_be16(v);
 		u->ci = rd_be16(v);
@@ -452,7 +433,7 @@ static enum g_res parse_uli(struct g_uli *u, struct rd *v)
 	if (u->flags & 0x04) /* RAI */
 		rd_skip(v, 7);
 	if (u->flags & 0x08) { /* TAI */
-		if (mcc_mnc(v, mcc, mnc) < 0)
+		if (tgpp_mcc_mnc(v, mcc, mnc) < 0)
 			return G_INVALID;
 		u->tac = rd_be16(v);
 		u->has_tai = 1;
@@ -460,7 +441,7 @@ static enum g_res parse_uli(struct g_uli *u, struct rd *v)
 		memcpy(u->mnc, mnc, 4);
 	}
 	if (u->flags & 0x10) { /* ECGI */
-		if (mcc_mnc(v, mcc, mnc) < 0)
+		if (tgpp_mcc_mnc(v, mcc, mnc) < 0)
 			return G_INVALID;
 		u->eci = rd_be32(v) & 0x0fffffff;
 		u->has_ecgi = 1;

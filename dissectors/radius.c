@@ -38,6 +38,7 @@
 #include <ndpi/ndpi_protocol_ids.h>
 
 #include "dissector.h"
+#include "util-3gpp.h"
 #include "identity.h"
 #include "util-cidr.h"
 #include "util-reader.h"
@@ -187,28 +188,6 @@ static int all_digits(const char *s, size_t n)
 	return 1;
 }
 
-/* MCC and MNC in TBCD (TS 24.008 10.5.1.13): MCC2 MCC1, MNC3 MCC3, MNC2
- * MNC1; MNC3 0xF for a two-digit MNC.  Returns 0, or -1 for a nibble that
- * is not a digit. */
-static int mcc_mnc(struct rd *r, char mcc[4], char mnc[4])
-{
-	uint8_t b0 = rd_u8(r), b1 = rd_u8(r), b2 = rd_u8(r);
-	uint8_t d[6] = {b0 & 0xf, b0 >> 4, b1 & 0xf, b2 & 0xf, b2 >> 4, b1 >> 4};
-	for (int i = 0; i < 5; i++)
-		if (d[i] > 9)
-			return -1;
-	if (d[5] > 9 && d[5] != 0xf)
-		return -1;
-	for (int i = 0; i < 3; i++)
-		mcc[i] = (char)('0' + d[i]);
-	mcc[3] = 0;
-	mnc[0] = (char)('0' + d[3]);
-	mnc[1] = (char)('0' + d[4]);
-	mnc[2] = d[5] == 0xf ? 0 : (char)('0' + d[5]);
-	mnc[3] = 0;
-	return 0;
-}
-
 /* Returns R_OK, or R_INVALID when the value is shorter than its type needs
  * or a digit is not one.  Unknown types are kept as their number only. */
 static enum rad_res parse_uli(struct rad_uli *u, struct rd *v)
@@ -239,7 +218,7 @@ static enum rad_res parse_uli(struct rad_uli *u, struct rd *v)
 	}
 	if (!rd_ok(v) || rd_left(v) < need)
 		return R_INVALID;
-	if (mcc_mnc(v, u->mcc, u->mnc) < 0)
+	if (tgpp_mcc_mnc(v, u->mcc, u->mnc) < 0)
 		return R_INVALID;
 	if (u->type <= 2) {
 		u->lac = rd_be16(v);
@@ -255,7 +234,7 @@ static enum rad_res parse_uli(struct rad_uli *u, struct rd *v)
 		}
 		if (u->type == 130) {
 			char mcc2[4], mnc2[4];
-			if (mcc_mnc(v, mcc2, mnc2) < 0)
+			if (tgpp_mcc_mnc(v, mcc2, mnc2) < 0)
 				return R_INVALID;
 		}
 		if (u->type != 128) {

@@ -1,0 +1,35 @@
+/*
+ * util-3gpp.h - small decoders shared by the 3GPP dissectors (RADIUS
+ * 3GPP VSAs, GTPv2-C).
+ */
+#ifndef APN_UTIL_3GPP_H
+#define APN_UTIL_3GPP_H
+
+#include <stdint.h>
+
+#include "util-reader.h"
+
+/* MCC and MNC in TBCD (TS 24.008 10.5.1.13): MCC2 MCC1, MNC3 MCC3, MNC2
+ * MNC1; MNC3 0xF for a two-digit MNC.  Reads 3 bytes; returns 0, or -1 for
+ * a nibble that is not a digit (or bytes that ran out: the reader's error
+ * is set). */
+static inline int tgpp_mcc_mnc(struct rd *r, char mcc[4], char mnc[4])
+{
+	uint8_t b0 = rd_u8(r), b1 = rd_u8(r), b2 = rd_u8(r);
+	uint8_t d[6] = {b0 & 0xf, b0 >> 4, b1 & 0xf, b2 & 0xf, b2 >> 4, b1 >> 4};
+	for (int i = 0; i < 5; i++)
+		if (d[i] > 9)
+			return -1;
+	if (d[5] > 9 && d[5] != 0xf)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		mcc[i] = (char)('0' + d[i]);
+	mcc[3] = 0;
+	mnc[0] = (char)('0' + d[3]);
+	mnc[1] = (char)('0' + d[4]);
+	mnc[2] = d[5] == 0xf ? 0 : (char)('0' + d[5]);
+	mnc[3] = 0;
+	return 0;
+}
+
+#endif /* APN_UTIL_3GPP_H */
