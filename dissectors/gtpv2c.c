@@ -656,14 +656,6 @@ struct g_cstr {
 	char imsi[16], mei[17], msisdn[16], apn[101], sid[64], sid6[68], nas[IP_ADDR_STRLEN];
 };
 
-static void cstr(char *dst, size_t cap, const char *src, size_t n)
-{
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = 0; /* a NUL inside the value ends the string there */
-}
-
 /* An accepted Create Session: the session starts.  An IPv4v6 PDN makes two
  * sessions, one per address; the IPv6 one's id ends in "#v6". */
 static void session_start(struct dissect_ctx *c, struct gtpv2c_state *s, const struct g_sess *ss,
@@ -695,10 +687,10 @@ static void session_start(struct dissect_ctx *c, struct gtpv2c_state *s, const s
 	if (c->id == NULL)
 		return;
 
-	cstr(t.imsi, sizeof(t.imsi), ss->imsi, ss->imsi_len);
-	cstr(t.mei, sizeof(t.mei), ss->mei, ss->mei_len);
-	cstr(t.msisdn, sizeof(t.msisdn), ss->msisdn, ss->msisdn_len);
-	cstr(t.apn, sizeof(t.apn), ss->apn, ss->apn_len);
+	tgpp_cstr(t.imsi, sizeof(t.imsi), ss->imsi, ss->imsi_len);
+	tgpp_cstr(t.mei, sizeof(t.mei), ss->mei, ss->mei_len);
+	tgpp_cstr(t.msisdn, sizeof(t.msisdn), ss->msisdn, ss->msisdn_len);
+	tgpp_cstr(t.apn, sizeof(t.apn), ss->apn, ss->apn_len);
 	struct subscriber_info si;
 	memset(&si, 0, sizeof(si));
 	si.source = ID_SRC_GTPV2C;
@@ -962,26 +954,12 @@ static void json_uli(struct jw *w, const struct g_uli *u)
 
 /* An identifier as the output must show it: its pseudonym under
  * --pseudonymize (identity.h), else the value. */
-static void json_id(struct jw *w, const char *key, const struct identity_table *id,
-		    enum identity_kind k, const char *s, uint8_t n)
-{
-	char raw[32], buf[64];
-	if (n == 0)
-		return;
-	if (id == NULL || !identity_pseudonymizing(id)) {
-		jw_strn(w, key, s, n);
-		return;
-	}
-	cstr(raw, sizeof(raw), s, n);
-	jw_str(w, key, identity_output_id(id, k, raw, buf, sizeof(buf)));
-}
-
 static void json_session(struct jw *w, const struct g_sess *ss, const struct identity_table *id)
 {
 	jw_obj_begin(w, NULL);
-	json_id(w, "imsi", id, ID_KIND_IMSI, ss->imsi, ss->imsi_len);
-	json_id(w, "mei", id, ID_KIND_IMEI, ss->mei, ss->mei_len);
-	json_id(w, "msisdn", id, ID_KIND_MSISDN, ss->msisdn, ss->msisdn_len);
+	identity_json_id(w, "imsi", id, ID_KIND_IMSI, ss->imsi, ss->imsi_len);
+	identity_json_id(w, "mei", id, ID_KIND_IMEI, ss->mei, ss->mei_len);
+	identity_json_id(w, "msisdn", id, ID_KIND_MSISDN, ss->msisdn, ss->msisdn_len);
 	if (ss->apn_len)
 		jw_strn(w, "apn", ss->apn, ss->apn_len);
 	if (ss->paa.present)
@@ -1015,7 +993,6 @@ static void json_session(struct jw *w, const struct g_sess *ss, const struct ide
 static void gtpv2c_json_apnwatch(const void *state, struct jw *w)
 {
 	const struct gtpv2c_state *s = state;
-	char num[16];
 	if (!s->seen)
 		return;
 	uint64_t unmatched = s->unmatched; /* and requests still waiting */
@@ -1023,18 +1000,7 @@ static void gtpv2c_json_apnwatch(const void *state, struct jw *w)
 		unmatched += s->t->pending[i].used;
 	jw_obj_begin(w, "gtpv2c");
 	jw_u64(w, "messages", s->messages);
-	jw_obj_begin(w, "types");
-	for (unsigned i = 0; i < 256; i++) {
-		if (!s->types[i])
-			continue;
-		const char *name = msg_name(i);
-		if (name == NULL) {
-			snprintf(num, sizeof(num), "%u", i);
-			name = num;
-		}
-		jw_u64(w, name, s->types[i]);
-	}
-	jw_end(w);
+	tgpp_json_counts(w, "types", s->types, 256, msg_name);
 	jw_arr_begin(w, "sessions");
 	for (unsigned i = 0; s->t && i < s->n_list; i++)
 		json_session(w, &s->t->list[i], s->id);

@@ -415,14 +415,6 @@ struct rad_cstr {
 	char imsi[17], imei[17], msisdn[33], apn[101], session_id[65], nas[IP_ADDR_STRLEN + 64];
 };
 
-static void cstr(char *dst, size_t cap, const char *src, size_t n)
-{
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = 0; /* a NUL inside the value ends the string there */
-}
-
 /* The NAS: NAS-IP-Address (or NAS-IPv6-Address), else NAS-Identifier,
  * else the address the message came from. */
 static void nas_of(const struct rad_msg *m, const struct dissect_ctx *c, char *buf, size_t cap)
@@ -431,7 +423,7 @@ static void nas_of(const struct rad_msg *m, const struct dissect_ctx *c, char *b
 	if (m->has_nas_ip)
 		ip_addr_str(&m->nas_ip, buf, cap);
 	else if (m->nas_id_len)
-		cstr(buf, cap, m->nas_id, m->nas_id_len);
+		tgpp_cstr(buf, cap, m->nas_id, m->nas_id_len);
 	else if (c->pkt && c->pkt->src.family)
 		ip_addr_str(&c->pkt->src, buf, cap);
 }
@@ -451,11 +443,11 @@ static void tell_identity(struct dissect_ctx *c, const struct rad_msg *m)
 	}
 	if (m->status != 1 && m->status != 2 && m->status != 3)
 		return;
-	cstr(t.imsi, sizeof(t.imsi), m->imsi, m->imsi_len);
-	cstr(t.imei, sizeof(t.imei), m->imeisv, m->imeisv_len);
-	cstr(t.msisdn, sizeof(t.msisdn), m->msisdn, m->msisdn_len);
-	cstr(t.apn, sizeof(t.apn), m->apn, m->apn_len);
-	cstr(t.session_id, sizeof(t.session_id), m->session_id, m->session_id_len);
+	tgpp_cstr(t.imsi, sizeof(t.imsi), m->imsi, m->imsi_len);
+	tgpp_cstr(t.imei, sizeof(t.imei), m->imeisv, m->imeisv_len);
+	tgpp_cstr(t.msisdn, sizeof(t.msisdn), m->msisdn, m->msisdn_len);
+	tgpp_cstr(t.apn, sizeof(t.apn), m->apn, m->apn_len);
+	tgpp_cstr(t.session_id, sizeof(t.session_id), m->session_id, m->session_id_len);
 	si.source = ID_SRC_RADIUS;
 	if (m->has_framed_ip) {
 		si.addr = m->framed_ip;
@@ -553,20 +545,6 @@ static void json_text(struct jw *w, const char *key, const char *s, uint8_t n)
 
 /* An identifier as the output must show it: its pseudonym under
  * --pseudonymize (identity.h), else the value. */
-static void json_id(struct jw *w, const char *key, const struct identity_table *id,
-		    enum identity_kind k, const char *s, uint8_t n)
-{
-	char raw[256], buf[64];
-	if (n == 0)
-		return;
-	if (id == NULL || !identity_pseudonymizing(id)) {
-		jw_strn(w, key, s, n);
-		return;
-	}
-	cstr(raw, sizeof(raw), s, n);
-	jw_str(w, key, identity_output_id(id, k, raw, buf, sizeof(buf)));
-}
-
 static void json_uli(struct jw *w, const struct rad_uli *u)
 {
 	if (!u->present)
@@ -605,7 +583,7 @@ static void json_msg(struct jw *w, const struct rad_msg *m, const struct identit
 	}
 	json_text(w, "session_id", m->session_id, m->session_id_len);
 	/* User-Name often is the IMSI, or an NAI holding it: a pseudonym too. */
-	json_id(w, "user_name", id, ID_KIND_IMSI, m->user_name, m->user_name_len);
+	identity_json_id(w, "user_name", id, ID_KIND_IMSI, m->user_name, m->user_name_len);
 	if (m->has_framed_ip)
 		jw_str(w, "framed_ip", ip_addr_str(&m->framed_ip, buf, sizeof(buf)));
 	if (m->has_framed_v6) {
@@ -614,9 +592,9 @@ static void json_msg(struct jw *w, const struct rad_msg *m, const struct identit
 			 m->framed_v6_len);
 		jw_str(w, "framed_ipv6_prefix", buf);
 	}
-	json_id(w, "imsi", id, ID_KIND_IMSI, m->imsi, m->imsi_len);
-	json_id(w, "imeisv", id, ID_KIND_IMEI, m->imeisv, m->imeisv_len);
-	json_id(w, "msisdn", id, ID_KIND_MSISDN, m->msisdn, m->msisdn_len);
+	identity_json_id(w, "imsi", id, ID_KIND_IMSI, m->imsi, m->imsi_len);
+	identity_json_id(w, "imeisv", id, ID_KIND_IMEI, m->imeisv, m->imeisv_len);
+	identity_json_id(w, "msisdn", id, ID_KIND_MSISDN, m->msisdn, m->msisdn_len);
 	json_text(w, "apn", m->apn, m->apn_len);
 	if (m->rat_type >= 0)
 		jw_u64(w, "rat_type", (uint64_t)m->rat_type);
@@ -639,18 +617,7 @@ static void radius_json_apnwatch(const void *state, struct jw *w)
 		return;
 	jw_obj_begin(w, "radius");
 	jw_u64(w, "messages", s->messages);
-	jw_obj_begin(w, "codes");
-	for (unsigned i = 0; i < 256; i++) {
-		if (!s->codes[i])
-			continue;
-		const char *name = code_name(i);
-		if (name == NULL) {
-			snprintf(num, sizeof(num), "%u", i);
-			name = num;
-		}
-		jw_u64(w, name, s->codes[i]);
-	}
-	jw_end(w);
+	tgpp_json_counts(w, "codes", s->codes, 256, code_name);
 	jw_obj_begin(w, "status_types");
 	for (unsigned i = 0; i < N_STATUS; i++) {
 		if (!s->status[i])

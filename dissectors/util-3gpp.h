@@ -6,8 +6,41 @@
 #define APN_UTIL_3GPP_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "util-json.h"
 #include "util-reader.h"
+
+/* A length-counted value from a message as a C string, cut to cap; a NUL
+ * inside the value ends the string there. */
+static inline void tgpp_cstr(char *dst, size_t cap, const char *src, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* {"<name>": count, ...} for every non-zero count of a message-type table;
+ * name() returns NULL for a type it does not know (written as its number). */
+static inline void tgpp_json_counts(struct jw *w, const char *key, const uint32_t *counts,
+				    unsigned n, const char *(*name)(unsigned))
+{
+	char num[16];
+	jw_obj_begin(w, key);
+	for (unsigned i = 0; i < n; i++) {
+		if (!counts[i])
+			continue;
+		const char *s = name(i);
+		if (s == NULL) {
+			snprintf(num, sizeof(num), "%u", i);
+			s = num;
+		}
+		jw_u64(w, s, counts[i]);
+	}
+	jw_end(w);
+}
 
 /* MCC and MNC in TBCD (TS 24.008 10.5.1.13): MCC2 MCC1, MNC3 MCC3, MNC2
  * MNC1; MNC3 0xF for a two-digit MNC.  Reads 3 bytes; returns 0, or -1 for

@@ -431,6 +431,23 @@ const char *identity_output_id(const struct identity_table *t, enum identity_kin
 
 int identity_pseudonymizing(const struct identity_table *t) { return t && t->pseudo; }
 
+void identity_json_id(struct jw *w, const char *key, const struct identity_table *t,
+		      enum identity_kind k, const char *s, size_t n)
+{
+	char raw[256], buf[64];
+	if (n == 0)
+		return;
+	if (!identity_pseudonymizing(t)) {
+		jw_strn(w, key, s, n);
+		return;
+	}
+	if (n >= sizeof(raw))
+		n = sizeof(raw) - 1;
+	memcpy(raw, s, n);
+	raw[n] = 0; /* a NUL inside the value ends the string there */
+	jw_str(w, key, identity_output_id(t, k, raw, buf, sizeof(buf)));
+}
+
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')

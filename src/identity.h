@@ -118,6 +118,10 @@ const char *identity_output_id(const struct identity_table *t, enum identity_kin
 			       const char *id, char *buf, size_t len);
 /* 1 when identifiers are pseudonymised in output. */
 int identity_pseudonymizing(const struct identity_table *t);
+/* Writes key: the identifier s (n bytes, not NUL-terminated) as output must
+ * show it (identity_output_id); nothing when n is 0.  t may be NULL. */
+void identity_json_id(struct jw *w, const char *key, const struct identity_table *t,
+		      enum identity_kind k, const char *s, size_t n);
 /* With --pseudonymize: replaces, in a whole flow event already built, every
  * clear identifier of the flow's subscriber (IMSI, IMEI, IMEISV, MSISDN)
  * by its pseudonym, wherever a dissector copied it (an MQTT client id, a
