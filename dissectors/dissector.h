@@ -35,6 +35,7 @@
 struct identity_table; /* src/identity.h */
 struct dns_cache;      /* dissectors/dns.h */
 struct ftp_expect;     /* dissectors/ftp.h */
+struct intent_input;   /* src/intent.h */
 
 /* What every dissector may use besides its flow: shared, per engine. */
 struct dissect_ctx {
@@ -44,7 +45,50 @@ struct dissect_ctx {
 	struct ftp_expect *ftp;    /* FTP data connections announced on control flows */
 	uint64_t now_us;           /* packet time of the packet being dissected */
 	const struct packet *pkt;  /* the packet being dissected (addresses, TEID) */
+	/* Bytes of one flow's transfers hashed at most (firmware evidence);
+	 * past it a transfer's hash is given up (TRANSFER_HASH_CAP). */
+	uint64_t transfer_max_bytes;
 };
+
+/*
+ * A file that went over the flow (firmware evidence): an HTTP body (plain
+ * or chunked), an FTP data connection, a CoAP Block2 / Block1 run.  Its
+ * bytes are hashed in order as they pass; nothing is buffered.  The hash
+ * is given only when every byte was seen (hash_state TRANSFER_HASH_OK):
+ * never a wrong hash.
+ */
+enum transfer_hash_state {
+	TRANSFER_HASH_OK = 0,   /* complete: sha256 is the file's */
+	TRANSFER_HASH_GAP,      /* bytes lost in the capture (TCP gap, missing block) */
+	TRANSFER_HASH_CAP,      /* over transfer_max_bytes */
+	TRANSFER_HASH_SHORT,    /* ended before its declared size / last block */
+	TRANSFER_HASH_ORDER,    /* blocks out of order or inconsistent sizes */
+	TRANSFER_HASH_ENCODED,  /* a content coding (gzip...) we do not undo */
+	TRANSFER_HASH_ERROR,    /* out of memory or a framing error */
+};
+
+#define TRANSFER_NAME_MAX 256
+#define TRANSFER_URL_MAX 1024
+
+struct app_transfer {
+	const char *protocol;     /* "http", "ftp", "coap" */
+	const char *method;       /* "GET", "PUT", "POST", "RETR", "STOR", "Block2", ... */
+	const char *name;         /* file.name: the last path segment; NULL if none */
+	const char *url;          /* the full URL (http://host/path, ftp://..., coap://...) */
+	const char *package_uri;  /* LwM2M /5/0/1 or FUMO PkgURL that announced it; NULL */
+	const char *version;      /* the version when the protocol says it; NULL */
+	const char *content_type; /* NULL if none */
+	uint64_t size;            /* bytes of the file seen */
+	uint64_t declared_size;   /* Content-Length, Size2, SIZE; 0 unknown */
+	uint64_t start_us, end_us;
+	uint8_t sha256[32];       /* valid only when hash_state == TRANSFER_HASH_OK */
+	uint8_t hash_state;       /* enum transfer_hash_state */
+	uint8_t to_device;        /* 1: server to device (a download) */
+	uint8_t status_ok;        /* 1: the protocol said success (HTTP 2xx, FTP 226, CoAP 2.05) */
+};
+
+/* "complete", "gap", "cap", "short", "order", "encoded", "error" */
+const char *transfer_hash_state_str(enum transfer_hash_state s);
 
 /* How destination.domain was learnt, best first. */
 enum server_name_source {
@@ -86,6 +130,14 @@ struct dissector {
 	void (*json_apnwatch)(const void *state, struct jw *w);
 	/* Optional: the server's name as this protocol gave it, or NULL. */
 	const char *(*server_name)(const void *state, enum server_name_source *how);
+	/* Optional: the flow's finished transfers (firmware evidence), at
+	 * most a capped few; returns how many, *v points to the first.  The
+	 * transfers stay valid until free(). */
+	size_t (*transfers)(const void *state, const struct app_transfer **v);
+	/* Optional: what the payload proved or suggested about the flow's
+	 * purpose: intent_vote(in, ...) (src/intent.h), and the client's
+	 * User-Agent / JA3 / JA4 in in->user_agent ... */
+	void (*intent)(const void *state, struct intent_input *in);
 };
 
 /* ---- registry.c ---- */

@@ -206,3 +206,10 @@ const char *server_name_source_str(enum server_name_source s)
 					    "tls.sni"};
 	return names[s];
 }
+
+const char *transfer_hash_state_str(enum transfer_hash_state s)
+{
+	static const char *const names[] = {"complete", "gap",     "cap",  "short",
+					    "order",    "encoded", "error"};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "error";
+}
