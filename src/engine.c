@@ -2,6 +2,7 @@
  * engine.c - the sensor pipeline for one packet at a time (see engine.h).
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +31,38 @@ void engine_config_defaults(struct engine_config *c)
 	identity_config_defaults(&c->identity);
 	c->dns_cache_max = 262144;
 	c->ftp_expect_max = 4096;
+	geo_config_defaults(&c->geo);
+	c->builtin_catalog = 1;
+	c->transfer_max_bytes = 64u * 1024 * 1024;
+}
+
+/* Loads the built-in catalog and the --catalog paths; returns the number
+ * of errors (printed to stderr as "file:line: message"). */
+static int load_catalogs(struct catalog *cat, const struct engine_config *c)
+{
+	int errors = 0;
+	if (c->builtin_catalog)
+		errors += catalog_load_builtin(cat, stderr);
+	for (size_t i = 0; i < c->n_catalogs; i++)
+		errors += catalog_load(cat, c->catalogs[i], stderr);
+	return errors;
+}
+
+int engine_check_catalogs(const struct engine_config *c)
+{
+	struct catalog *cat = catalog_new();
+	if (cat == NULL) {
+		log_err("out of memory");
+		return 1;
+	}
+	int errors = load_catalogs(cat, c);
+	if (errors)
+		fprintf(stderr, "apnwatch: %d error%s in the catalogs\n", errors, errors == 1 ? "" : "s");
+	else
+		printf("catalogs OK: %zu makers, %zu services\n", catalog_vendors(cat),
+		       catalog_services(cat));
+	catalog_free(cat);
+	return errors;
 }
 
 static uint64_t wall_us(void)
@@ -39,12 +72,56 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* The enrich and intent stages, once per flow at its end: the server's
+ * name, country and network; the catalog's service; the flow's purpose;
+ * its transfers. */
+static void enrich(struct engine *e, const struct flow *f, struct flow_enrich *en)
+{
+	struct intent_input in;
+	struct ip_addr dst;
+	uint16_t dport;
+	enum server_name_source how = SNAME_NONE;
+	const struct dissector *d = f->app ? f->app->d : NULL;
+
+	memset(en, 0, offsetof(struct flow_enrich, intent));
+	en->transfers = NULL;
+	en->n_transfers = 0;
+	en->domain = dissect_server_name(&e->dctx, f, &how);
+	en->domain_how = how;
+	flow_destination(f, &dst, &dport);
+	if (e->geo)
+		en->has_geo = geo_lookup(e->geo, &dst, &en->geo);
+	if (d && d->transfers)
+		en->n_transfers = d->transfers(f->app->state, &en->transfers);
+
+	in.n_votes = 0;
+	in.user_agent = in.ja3 = in.ja4 = NULL;
+	if (d && d->intent)
+		d->intent(f->app->state, &in);
+	in.server_name = en->domain;
+	in.server_name_source = en->domain ? server_name_source_str(how) : NULL;
+	in.asn = en->has_geo ? en->geo.asn : 0;
+	in.imei = identity_flow_imei(e->dctx.id, f);
+	in.transfers = en->transfers;
+	in.n_transfers = en->n_transfers;
+	intent_decide(e->cat, f, &in, &en->intent);
+}
+
 static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 {
 	struct engine *e = arg;
+	struct flow_enrich en;
 	if (e->dpi)
 		dpi_flow_end(e->dpi, f);
-	output_flow(&e->out, f, why);
+	enrich(e, f, &en);
+	output_flow(&e->out, f, why, &en);
+	for (size_t i = 0; i < en.n_transfers; i++) {
+		const char *why_fw = NULL;
+		if (intent_transfer_is_firmware(&en.intent, &en.transfers[i], &why_fw)) {
+			cnt_inc(&e->cnt, CNT_FIRMWARE_TRANSFERS);
+			output_firmware(&e->out, f, &en, &en.transfers[i], why_fw);
+		}
+	}
 	dissect_flow_free(f);
 }
 
@@ -63,6 +140,17 @@ int engine_init(struct engine *e, const struct engine_config *cfg, FILE *out)
 	if (output_init(&e->out, out, cfg->json, cfg->observer, e->dpi, &e->cnt) < 0)
 		goto oom;
 	e->dctx.cnt = &e->cnt;
+	e->dctx.transfer_max_bytes = cfg->transfer_max_bytes;
+	/* Bad catalogs stop the start ("file:line: what"), before anything
+	 * is written; a missing geo database is only a warning. */
+	if ((e->cat = catalog_new()) == NULL)
+		goto oom;
+	if (load_catalogs(e->cat, cfg)) {
+		log_err("the catalogs have errors (see above); nothing was started");
+		return -1;
+	}
+	if ((e->geo = geo_open(&cfg->geo, &e->cnt)) == NULL)
+		goto oom;
 	e->dctx.dns = dns_cache_new(cfg->dns_cache_max, &e->cnt);
 	e->dctx.ftp = ftp_expect_new(cfg->ftp_expect_max);
 	if (e->dctx.dns == NULL || e->dctx.ftp == NULL)
@@ -157,6 +245,8 @@ void engine_finish(struct engine *e)
 void engine_free(struct engine *e)
 {
 	flow_table_free(e->flows);
+	catalog_free(e->cat);
+	geo_close(e->geo);
 	identity_free(e->dctx.id);
 	dns_cache_free(e->dctx.dns);
 	ftp_expect_free(e->dctx.ftp);

@@ -10,6 +10,9 @@
 #include <stdio.h>
 
 #include "capture.h"
+#include "catalog.h"
+#include "geo.h"
+#include "intent.h"
 #include "counters.h"
 #include "decode.h"
 #include "dissector.h"
@@ -32,7 +35,18 @@ struct engine_config {
 	struct identity_config identity;
 	size_t dns_cache_max;
 	size_t ftp_expect_max;
+	struct geo_config geo;
+	const char *catalogs[16]; /* --catalog files or directories, in order */
+	size_t n_catalogs;
+	int builtin_catalog;      /* 1: policies/vendors too */
+	uint64_t transfer_max_bytes;
 };
+
+#define ENGINE_MAX_CATALOGS 16
+
+/* --check-catalog: loads the configured catalogs, prints each error as
+ * "file:line: message" and a summary.  Returns the number of errors. */
+int engine_check_catalogs(const struct engine_config *c);
 
 /* The defaults documented in apnwatch(8). */
 void engine_config_defaults(struct engine_config *c);
@@ -46,6 +60,8 @@ struct engine {
 	struct dpi *dpi;
 	struct output out;
 	struct dissect_ctx dctx;
+	struct geo *geo;
+	struct catalog *cat;
 	uint64_t last_ts_us;
 	uint64_t progress_wall_us;
 	uint64_t progress_packets;

@@ -1631,6 +1631,27 @@ void identity_json_device(struct identity_table *t, const struct flow *f, struct
 		json_device_obj(t, r, w);
 }
 
+int identity_flow_device(const struct identity_table *t, const struct flow *f, const char **imei,
+			 const char **maker, const char **model)
+{
+	*imei = *maker = *model = NULL;
+	if (t == NULL || f == NULL)
+		return 0;
+	const struct sub *r = flow_subscriber(t, f);
+	if (r == NULL || !r->imei[0])
+		return 0;
+	*imei = r->imei;
+	identity_tac_lookup(t, r->imei, maker, model);
+	return 1;
+}
+
+const char *identity_flow_imei(const struct identity_table *t, const struct flow *f)
+{
+	const char *imei, *maker, *model;
+	identity_flow_device(t, f, &imei, &maker, &model);
+	return imei;
+}
+
 void identity_json_apnwatch(struct identity_table *t, const struct flow *f, struct jw *w)
 {
 	if (t == NULL || f == NULL)

@@ -105,6 +105,14 @@ void identity_json_device(struct identity_table *t, const struct flow *f, struct
  * the event's "apnwatch" object, when known. */
 void identity_json_apnwatch(struct identity_table *t, const struct flow *f, struct jw *w);
 
+/* The flow's device (as identity_json_device finds it): its IMEI as
+ * output shows it, and the TAC catalog's maker and model (NULL when not
+ * known).  Returns 1 when an IMEI is known, else 0 (all NULL). */
+int identity_flow_device(const struct identity_table *t, const struct flow *f, const char **imei,
+			 const char **maker, const char **model);
+/* The IMEI alone, or NULL. */
+const char *identity_flow_imei(const struct identity_table *t, const struct flow *f);
+
 /* ---- for dissectors that print identifiers themselves, and for tests ---- */
 
 enum identity_kind { ID_KIND_IMSI, ID_KIND_IMEI, ID_KIND_MSISDN };

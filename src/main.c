@@ -30,6 +30,12 @@ enum {
 	OPT_TEXT,
 	OPT_TAC_FILE,
 	OPT_PSEUDONYMIZE,
+	OPT_GEOIP_COUNTRY,
+	OPT_GEOIP_ASN,
+	OPT_CATALOG,
+	OPT_NO_BUILTIN_CATALOG,
+	OPT_CHECK_CATALOG,
+	OPT_FIRMWARE_MAX,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +60,13 @@ static const struct option long_opts[] = {
 	{"no-dpi", no_argument, NULL, OPT_NO_DPI},
 	{"tac-file", required_argument, NULL, OPT_TAC_FILE},
 	{"pseudonymize", required_argument, NULL, OPT_PSEUDONYMIZE},
+	{"geoip-country", required_argument, NULL, OPT_GEOIP_COUNTRY},
+	{"geoip-asn", required_argument, NULL, OPT_GEOIP_ASN},
+	{"catalog", required_argument, NULL, OPT_CATALOG},
+	{"no-builtin-catalog", no_argument, NULL, OPT_NO_BUILTIN_CATALOG},
+	{"check-catalog", no_argument, NULL, OPT_CHECK_CATALOG},
+	{"firmware-max-bytes", required_argument, NULL, OPT_FIRMWARE_MAX},
+	{"config", required_argument, NULL, 'c'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -97,6 +110,19 @@ static void usage(FILE *fp)
 		"                           the built-in catalog is policies/tac.csv)\n"
 		"      --pseudonymize KEYFILE  replace IMSI, MSISDN and the IMEI serial by a\n"
 		"                           keyed HMAC-SHA256 in all output (the TAC stays)\n"
+		"Where and why:\n"
+		"      --geoip-country FILE country or city database (MaxMind DB: GeoLite2 or\n"
+		"                           DB-IP Lite); default the bundled demo database,\n"
+		"                           \"\" for none\n"
+		"      --geoip-asn FILE     ASN database (GeoLite2-ASN or DB-IP ASN Lite)\n"
+		"      --catalog PATH       a module-maker catalog file or directory of your\n"
+		"                           own (repeatable; docs/catalog.md)\n"
+		"      --no-builtin-catalog do not load the built-in catalog\n"
+		"      --check-catalog      check the catalogs, print file:line: errors, exit\n"
+		"      --firmware-max-bytes N  bytes of one flow's transfers hashed at most\n"
+		"                           (default 67108864)\n"
+		"  -c, --config FILE        options from FILE: one \"name value\" a line, names\n"
+		"                           as the long options; the command line wins\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            the version\n"
 		"\n"
@@ -112,90 +138,230 @@ static void on_signal(int sig)
 	capture_stop();
 }
 
-/* Parses a whole number in [min, max] for option name; exits on error. */
-static uint64_t number(const char *name, const char *s, uint64_t min, uint64_t max)
+/* What the options say; the command line and the config file fill it. */
+struct opts {
+	struct capture_opts co;
+	struct engine_config ec;
+	const char *out_path;
+	int json, quiet, device_nets_given, check_catalog;
+	long stats;
+};
+
+/* Parses a whole number in [min, max]; where names the option (and the
+ * config file's line).  Returns 0, or -1 after saying why. */
+static int number(const char *where, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (*s == '\0' || *s == '-' || *end != '\0' || errno || v < min || v > max) {
-		fprintf(stderr, "apnwatch: --%s: '%s' is not a number from %" PRIu64 " to %" PRIu64 "\n",
-			name, s, min, max);
-		exit(2);
+		fprintf(stderr, "%s: '%s' is not a number from %" PRIu64 " to %" PRIu64 "\n", where,
+			s, min, max);
+		return -1;
 	}
-	return v;
+	*out = v;
+	return 0;
+}
+
+/* Applies option c with argument arg; where is "apnwatch: --name" or
+ * "file:line: name" for messages.  Returns 0, 1 when the run is over
+ * (--help, --version), or -1 after saying what is wrong. */
+static int apply(struct opts *o, int c, const char *arg, const char *where)
+{
+	struct engine_config *ec = &o->ec;
+	uint64_t v;
+#define NUM(min, max, lval)                                            \
+	do {                                                           \
+		if (number(where, arg, (min), (max), &v) < 0)          \
+			return -1;                                     \
+		(lval) = v;                                            \
+	} while (0)
+	switch (c) {
+	case 'r': o->co.file = arg; break;
+	case 'i': o->co.iface = arg; break;
+	case 'f': o->co.filter = arg; break;
+	case 'o': o->out_path = arg; break;
+	case 'p': o->co.promisc = 0; break;
+	case 's': NUM(64, 262144, o->co.snaplen); break;
+	case 'B': NUM(1, 4096, o->co.buffer_mb); break;
+	case 'q': o->quiet = 1; break;
+	case OPT_JSON: o->json = 1; break;
+	case OPT_TEXT: o->json = 0; break;
+	case OPT_DEVICE_NET: {
+		struct cidr cidr;
+		const char *why;
+		if (!o->device_nets_given) {
+			ec->device_nets.n = 0;
+			o->device_nets_given = 1;
+		}
+		if (cidr_parse(arg, &cidr, &why) < 0) {
+			fprintf(stderr, "%s: '%s': %s\n", where, arg, why);
+			return -1;
+		}
+		if (cidr_list_add(&ec->device_nets, &cidr) < 0) {
+			fprintf(stderr, "%s: at most %d networks\n", where, CIDR_LIST_MAX);
+			return -1;
+		}
+		break;
+	}
+	case OPT_MAX_FLOWS: NUM(1, 100000000, ec->max_flows); break;
+	case OPT_TIMEOUT_TCP: NUM(1, 86400, ec->timeout_s[TC_TCP]); break;
+	case OPT_TIMEOUT_TCP_CLOSED: NUM(0, 86400, ec->timeout_s[TC_TCP_CLOSED]); break;
+	case OPT_TIMEOUT_UDP: NUM(1, 86400, ec->timeout_s[TC_UDP]); break;
+	case OPT_TIMEOUT_OTHER: NUM(1, 86400, ec->timeout_s[TC_OTHER]); break;
+	case OPT_OBSERVER: ec->observer = arg; break;
+	case OPT_STATS: NUM(0, 86400, o->stats); break;
+	case OPT_NO_DPI: ec->dpi = 0; break;
+	case OPT_TAC_FILE:
+		if (ec->identity.n_tac_files == IDENTITY_MAX_TAC_FILES) {
+			fprintf(stderr, "%s: at most %d files\n", where, IDENTITY_MAX_TAC_FILES);
+			return -1;
+		}
+		ec->identity.tac_files[ec->identity.n_tac_files++] = arg;
+		break;
+	case OPT_PSEUDONYMIZE: ec->identity.pseudonymize_key = arg; break;
+	case OPT_GEOIP_COUNTRY: ec->geo.country_db = arg; break;
+	case OPT_GEOIP_ASN: ec->geo.asn_db = arg; break;
+	case OPT_CATALOG:
+		if (ec->n_catalogs == ENGINE_MAX_CATALOGS) {
+			fprintf(stderr, "%s: at most %d catalogs\n", where, ENGINE_MAX_CATALOGS);
+			return -1;
+		}
+		ec->catalogs[ec->n_catalogs++] = arg;
+		break;
+	case OPT_NO_BUILTIN_CATALOG: ec->builtin_catalog = 0; break;
+	case OPT_CHECK_CATALOG: o->check_catalog = 1; break;
+	case OPT_FIRMWARE_MAX: NUM(0, UINT64_MAX / 2, ec->transfer_max_bytes); break;
+	case 'h': usage(stdout); return 1;
+	case 'V': printf("apnwatch %s\n", PACKAGE_VERSION); return 1;
+	default: usage(stderr); return -1;
+	}
+#undef NUM
+	return 0;
+}
+
+/*
+ * The config file: one option a line, "name value" (or "name" alone for
+ * a switch), names as the long options without "--"; "#" starts a
+ * comment; a value may be quoted with double quotes ("" is empty).  Any
+ * error is "file:line: what" and ends the start before anything runs.
+ * Returns 0 or -1.  The strings stay allocated for the run.
+ */
+static int read_config(struct opts *o, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		fprintf(stderr, "apnwatch: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char *line = NULL, where[512];
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int rc = 0;
+	while (rc == 0 && getline(&line, &cap, fp) >= 0) {
+		lineno++;
+		char *p = line, *name, *val = NULL;
+		char *hash = strchr(p, '#');
+		if (hash && (strchr(p, '"') == NULL || hash < strchr(p, '"')))
+			*hash = '\0';
+		p += strspn(p, " \t\r\n");
+		if (*p == '\0')
+			continue;
+		name = p;
+		p += strcspn(p, " \t\r\n");
+		if (*p) {
+			*p++ = '\0';
+			p += strspn(p, " \t");
+			if (*p == '"') {
+				char *q = strchr(p + 1, '"');
+				if (q == NULL) {
+					fprintf(stderr, "%s:%u: unterminated quote\n", path, lineno);
+					rc = -1;
+					break;
+				}
+				*q = '\0';
+				val = p + 1;
+				p = q + 1;
+			} else if (*p && *p != '\r' && *p != '\n') {
+				val = p;
+				p += strcspn(p, " \t\r\n");
+				if (*p)
+					*p++ = '\0';
+			}
+			p += strspn(p, " \t\r\n");
+			if (*p) {
+				fprintf(stderr, "%s:%u: '%s' takes one value\n", path, lineno, name);
+				rc = -1;
+				break;
+			}
+		}
+		snprintf(where, sizeof(where), "%s:%u: %s", path, lineno, name);
+		const struct option *opt = NULL;
+		for (const struct option *lo = long_opts; lo->name; lo++)
+			if (strcmp(lo->name, name) == 0)
+				opt = lo;
+		if (opt == NULL || opt->val == 'c' || opt->val == 'h' || opt->val == 'V') {
+			fprintf(stderr, "%s:%u: unknown option '%s' (see apnwatch --help)\n", path,
+				lineno, name);
+			rc = -1;
+		} else if ((opt->has_arg == required_argument) != (val != NULL)) {
+			fprintf(stderr, "%s:%u: '%s' %s\n", path, lineno, name,
+				val ? "takes no value" : "needs a value");
+			rc = -1;
+		} else {
+			char *copy = val ? strdup(val) : NULL;
+			if (val && copy == NULL)
+				fatal("out of memory");
+			rc = apply(o, opt->val, copy, where) == 0 ? 0 : -1;
+		}
+	}
+	free(line);
+	fclose(fp);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct capture_opts co = {NULL, NULL, NULL, 1, 262144, 64};
-	struct engine_config ec;
-	const char *out_path = NULL;
-	int json = -1, quiet = 0, device_nets_given = 0;
-	long stats = -1;
-	char host[256] = "apnwatch";
+	struct opts o = {.co = {NULL, NULL, NULL, 1, 262144, 64}, .json = -1, .stats = -1};
+	char host[256] = "apnwatch", where[64];
 	int c;
 
-	engine_config_defaults(&ec);
+	engine_config_defaults(&o.ec);
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		strcpy(host, "apnwatch");
-	ec.observer = host;
+	o.ec.observer = host;
 
-	while ((c = getopt_long(argc, argv, "r:i:f:o:ps:B:qhV", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': co.file = optarg; break;
-		case 'i': co.iface = optarg; break;
-		case 'f': co.filter = optarg; break;
-		case 'o': out_path = optarg; break;
-		case 'p': co.promisc = 0; break;
-		case 's': co.snaplen = (int)number("snaplen", optarg, 64, 262144); break;
-		case 'B': co.buffer_mb = (int)number("buffer-size", optarg, 1, 4096); break;
-		case 'q': quiet = 1; break;
-		case OPT_JSON: json = 1; break;
-		case OPT_TEXT: json = 0; break;
-		case OPT_DEVICE_NET: {
-			struct cidr cidr;
-			const char *why;
-			if (!device_nets_given) {
-				ec.device_nets.n = 0;
-				device_nets_given = 1;
-			}
-			if (cidr_parse(optarg, &cidr, &why) < 0) {
-				fprintf(stderr, "apnwatch: --device-net '%s': %s\n", optarg, why);
-				return 2;
-			}
-			if (cidr_list_add(&ec.device_nets, &cidr) < 0) {
-				fprintf(stderr, "apnwatch: --device-net: at most %d networks\n", CIDR_LIST_MAX);
-				return 2;
-			}
+	/* The config file first, so that the command line wins. */
+	for (int i = 1; i < argc; i++) {
+		const char *cfg = NULL;
+		if (strcmp(argv[i], "--") == 0)
 			break;
-		}
-		case OPT_MAX_FLOWS: ec.max_flows = number("max-flows", optarg, 1, 100000000); break;
-		case OPT_TIMEOUT_TCP: ec.timeout_s[TC_TCP] = number("timeout-tcp", optarg, 1, 86400); break;
-		case OPT_TIMEOUT_TCP_CLOSED:
-			ec.timeout_s[TC_TCP_CLOSED] = number("timeout-tcp-closed", optarg, 0, 86400);
-			break;
-		case OPT_TIMEOUT_UDP: ec.timeout_s[TC_UDP] = number("timeout-udp", optarg, 1, 86400); break;
-		case OPT_TIMEOUT_OTHER:
-			ec.timeout_s[TC_OTHER] = number("timeout-other", optarg, 1, 86400);
-			break;
-		case OPT_OBSERVER: ec.observer = optarg; break;
-		case OPT_STATS: stats = (long)number("stats-interval", optarg, 0, 86400); break;
-		case OPT_NO_DPI: ec.dpi = 0; break;
-		case OPT_TAC_FILE:
-			if (ec.identity.n_tac_files == IDENTITY_MAX_TAC_FILES) {
-				fprintf(stderr, "apnwatch: --tac-file: at most %d files\n",
-					IDENTITY_MAX_TAC_FILES);
-				return 2;
-			}
-			ec.identity.tac_files[ec.identity.n_tac_files++] = optarg;
-			break;
-		case OPT_PSEUDONYMIZE: ec.identity.pseudonymize_key = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("apnwatch %s\n", PACKAGE_VERSION); return 0;
-		default: usage(stderr); return 2;
-		}
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			cfg = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			cfg = argv[i] + 9;
+		if (cfg && read_config(&o, cfg) < 0)
+			return 2;
 	}
+	while ((c = getopt_long(argc, argv, "r:i:f:o:ps:B:qhVc:", long_opts, NULL)) != -1) {
+		if (c == 'c')
+			continue; /* read above */
+		const char *name = "?";
+		for (const struct option *lo = long_opts; lo->name; lo++)
+			if (lo->val == c)
+				name = lo->name;
+		snprintf(where, sizeof(where), "apnwatch: --%s", name);
+		int rc = apply(&o, c, optarg, where);
+		if (rc)
+			return rc > 0 ? 0 : 2;
+	}
+	struct capture_opts co = o.co;
+	struct engine_config ec = o.ec;
+	const char *out_path = o.out_path;
+	int json = o.json, quiet = o.quiet;
+	long stats = o.stats;
+	if (o.check_catalog)
+		return engine_check_catalogs(&ec) == 0 ? 0 : 1;
 	if (optind < argc) {
 		fprintf(stderr, "apnwatch: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);

@@ -13,12 +13,14 @@
 #include <stdarg.h>
 
 #include "config.h"
+#include "catalog.h"
 #include "dissector.h"
 #include "identity.h"
 #include "output.h"
 #include "util-cidr.h"
 #include "util-communityid.h"
 #include "util-json.h"
+#include "util-sha256.h"
 
 int output_init(struct output *o, FILE *fp, int json, const char *observer, struct dpi *dpi,
 		struct counters *c)
@@ -150,7 +152,8 @@ static void observer(struct output *o, struct jw *w)
 }
 
 static void endpoint(struct jw *w, const char *name, const struct ip_addr *a, uint16_t port,
-		     int ports, uint64_t bytes, uint64_t packets, const char *domain)
+		     int ports, uint64_t bytes, uint64_t packets, const char *domain,
+		     const struct flow_enrich *en)
 {
 	char ip[IP_ADDR_STRLEN];
 	jw_obj_begin(w, name);
@@ -159,9 +162,75 @@ static void endpoint(struct jw *w, const char *name, const struct ip_addr *a, ui
 		jw_u64(w, "port", port);
 	if (domain)
 		jw_str(w, "domain", domain);
-	jw_u64(w, "bytes", bytes);
-	jw_u64(w, "packets", packets);
+	if (bytes != UINT64_MAX) {
+		jw_u64(w, "bytes", bytes);
+		jw_u64(w, "packets", packets);
+	}
+	/* Only what the databases said: a field is left out, never guessed. */
+	if (en && en->has_geo && en->geo.country[0]) {
+		jw_obj_begin(w, "geo");
+		jw_str(w, "country_iso_code", en->geo.country);
+		jw_end(w);
+	}
+	if (en && en->has_geo && en->geo.asn) {
+		jw_obj_begin(w, "as");
+		jw_u64(w, "number", en->geo.asn);
+		if (en->geo.as_org[0]) {
+			jw_obj_begin(w, "organization");
+			jw_str(w, "name", en->geo.as_org);
+			jw_end(w);
+		}
+		jw_end(w);
+	}
 	jw_end(w);
+}
+
+/* Community ID v1 of the flow; "" when it has none.  ICMP flows are keyed
+ * without ports; their ID uses the first message's type and code, as
+ * Zeek and Suricata do, from the side that sent it. */
+static void flow_community_id(const struct flow *f, char *cid)
+{
+	struct ip_addr src, dst;
+	uint16_t sport, dport;
+	int icmp = f->key.proto == 1 || f->key.proto == 58;
+	int rc;
+	flow_source(f, &src, &sport);
+	flow_destination(f, &dst, &dport);
+	if (icmp && !f->initiator_is_src)
+		rc = community_id_v1(&dst, &src, f->key.proto, f->icmp_type, f->icmp_code, 0, cid);
+	else if (icmp)
+		rc = community_id_v1(&src, &dst, f->key.proto, f->icmp_type, f->icmp_code, 0, cid);
+	else
+		rc = community_id_v1(&src, &dst, f->key.proto, sport, dport, 0, cid);
+	if (rc < 0)
+		cid[0] = '\0';
+}
+
+/* apnwatch.intent, .confidence, .evidence, .vendor, .client_vendor */
+static void intent_json(struct jw *w, const struct intent_result *r)
+{
+	jw_str(w, "intent", intent_str(r->intent));
+	jw_str(w, "confidence", confidence_str(r->conf));
+	jw_arr_begin(w, "evidence");
+	for (size_t i = 0; i < r->n_evidence; i++)
+		jw_str(w, NULL, r->evidence[i]);
+	jw_end(w);
+	if (r->vendor) {
+		jw_obj_begin(w, "vendor");
+		jw_str(w, "name", r->vendor->name);
+		if (r->vendor->country && r->vendor->country[0])
+			jw_str(w, "country", r->vendor->country);
+		if (r->service)
+			jw_str(w, "service", r->service->name);
+		jw_end(w);
+	}
+	if (r->client_vendor) {
+		jw_obj_begin(w, "client_vendor");
+		jw_str(w, "name", r->client_vendor->name);
+		if (r->client_vendor->country && r->client_vendor->country[0])
+			jw_str(w, "country", r->client_vendor->country);
+		jw_end(w);
+	}
 }
 
 /* ECS network.direction from the device's point of view. */
@@ -173,7 +242,7 @@ static const char *direction(const struct flow *f)
 }
 
 static void flow_json(struct output *o, struct jw *w, const struct flow *f,
-		      enum flow_end_reason why)
+		      enum flow_end_reason why, const struct flow_enrich *en)
 {
 	struct ip_addr src, dst;
 	uint16_t sport, dport;
@@ -182,18 +251,7 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 	int icmp = f->key.proto == 1 || f->key.proto == 58;
 	flow_source(f, &src, &sport);
 	flow_destination(f, &dst, &dport);
-	/* ICMP flows are keyed without ports; their ID uses the first
-	 * message's type and code, as Zeek and Suricata do, from the side
-	 * that sent it. */
-	int rc;
-	if (icmp && !f->initiator_is_src)
-		rc = community_id_v1(&dst, &src, f->key.proto, f->icmp_type, f->icmp_code, 0, cid);
-	else if (icmp)
-		rc = community_id_v1(&src, &dst, f->key.proto, f->icmp_type, f->icmp_code, 0, cid);
-	else
-		rc = community_id_v1(&src, &dst, f->key.proto, sport, dport, 0, cid);
-	if (rc < 0)
-		cid[0] = '\0';
+	flow_community_id(f, cid);
 	event_id(cid, f->first_us, o->sequence + 1, id);
 
 	jw_reset(w);
@@ -221,11 +279,11 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 	jw_str(w, "reason", output_end_reason(why));
 	jw_end(w);
 	observer(o, w);
-	enum server_name_source how = SNAME_NONE;
-	const char *domain = o->dctx ? dissect_server_name(o->dctx, f, &how) : NULL;
+	enum server_name_source how = (enum server_name_source)en->domain_how;
+	const char *domain = en->domain;
 	const struct dissector *d = f->app ? f->app->d : NULL;
-	endpoint(w, "source", &src, sport, ports, f->bytes[0], f->pkts[0], NULL);
-	endpoint(w, "destination", &dst, dport, ports, f->bytes[1], f->pkts[1], domain);
+	endpoint(w, "source", &src, sport, ports, f->bytes[0], f->pkts[0], NULL, NULL);
+	endpoint(w, "destination", &dst, dport, ports, f->bytes[1], f->pkts[1], domain, en);
 
 	jw_obj_begin(w, "network");
 	jw_str(w, "transport", output_transport(f->key.proto, buf, sizeof(buf)));
@@ -295,6 +353,7 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 	}
 	if (d)
 		jw_str(w, "dissector", d->name);
+	intent_json(w, &en->intent);
 	if (o->id)
 		identity_json_apnwatch(o->id, f, w);
 	if (d && d->json_apnwatch)
@@ -303,14 +362,93 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 	jw_end(w);
 }
 
-void output_flow(struct output *o, const struct flow *f, enum flow_end_reason why)
+void output_flow(struct output *o, const struct flow *f, enum flow_end_reason why,
+		 const struct flow_enrich *en)
 {
 	if (!o->json) {
-		output_text_flow(o, f, why);
+		output_text_flow(o, f, why, en);
 		return;
 	}
 	struct jw *w = o->priv;
-	flow_json(o, w, f, why);
+	flow_json(o, w, f, why, en);
+	if (o->id && !w->oom)
+		identity_scrub_event(o->id, f, w->buf, w->len);
+	emit(o, w);
+}
+
+/* The name a file event gives a transfer's direction. */
+static const char *transfer_action(const struct app_transfer *t)
+{
+	return t->to_device ? "firmware-download" : "firmware-upload";
+}
+
+void output_firmware(struct output *o, const struct flow *f, const struct flow_enrich *en,
+		     const struct app_transfer *t, const char *why)
+{
+	if (!o->json) {
+		output_text_firmware(o, f, en, t, why);
+		return;
+	}
+	struct ip_addr src, dst;
+	uint16_t sport, dport;
+	char cid[COMMUNITY_ID_LEN], buf[64], hex[65];
+	int ports = flow_has_ports(f->key.proto);
+	const struct output_event_fields ef = {transfer_action(t), NULL, "file", "info"};
+	struct jw *w = output_begin_fields(o, "event", "apnwatch.firmware", &ef,
+					   t->end_us ? t->end_us : f->last_us);
+	flow_source(f, &src, &sport);
+	flow_destination(f, &dst, &dport);
+	flow_community_id(f, cid);
+	endpoint(w, "source", &src, sport, ports, UINT64_MAX, 0, NULL, NULL);
+	endpoint(w, "destination", &dst, dport, ports, UINT64_MAX, 0, en->domain, en);
+	jw_obj_begin(w, "network");
+	jw_str(w, "transport", output_transport(f->key.proto, buf, sizeof(buf)));
+	jw_str(w, "protocol", t->protocol);
+	if (cid[0])
+		jw_str(w, "community_id", cid);
+	jw_end(w);
+	jw_obj_begin(w, "file");
+	if (t->name && t->name[0])
+		jw_str(w, "name", t->name);
+	jw_u64(w, "size", t->size);
+	if (t->content_type)
+		jw_str(w, "mime_type", t->content_type);
+	/* A hash only of every byte: a gap or the cap leaves it out. */
+	if (t->hash_state == TRANSFER_HASH_OK) {
+		jw_obj_begin(w, "hash");
+		sha256_hex(t->sha256, hex);
+		jw_str(w, "sha256", hex);
+		jw_end(w);
+	}
+	jw_end(w);
+	if (t->url) {
+		jw_obj_begin(w, "url");
+		jw_str(w, "original", t->url);
+		jw_end(w);
+	}
+	if (o->id)
+		identity_json_device(o->id, f, w);
+	jw_obj_begin(w, "apnwatch");
+	intent_json(w, &en->intent);
+	jw_obj_begin(w, "firmware");
+	jw_str(w, "hash_status", transfer_hash_state_str(t->hash_state));
+	if (t->declared_size)
+		jw_u64(w, "declared_size", t->declared_size);
+	if (t->method)
+		jw_str(w, "method", t->method);
+	jw_str(w, "direction", t->to_device ? "download" : "upload");
+	jw_bool(w, "status_ok", t->status_ok);
+	if (t->package_uri)
+		jw_str(w, "package_uri", t->package_uri);
+	if (t->version)
+		jw_str(w, "version", t->version);
+	if (why)
+		jw_str(w, "rule", why);
+	jw_end(w);
+	if (o->id)
+		identity_json_apnwatch(o->id, f, w);
+	jw_end(w);
+	jw_end(w);
 	if (o->id && !w->oom)
 		identity_scrub_event(o->id, f, w->buf, w->len);
 	emit(o, w);

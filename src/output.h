@@ -12,8 +12,23 @@
 #include "dpi.h"
 #include "flow.h"
 
+#include "geo.h"
+#include "intent.h"
+
 struct dissect_ctx;
 struct identity_table;
+struct app_transfer;
+
+/* What the enrich and intent stages found for a flow (engine.c). */
+struct flow_enrich {
+	const char *domain;      /* destination.domain, or NULL */
+	int domain_how;          /* enum server_name_source */
+	int has_geo;
+	struct geo_result geo;   /* the server side's */
+	struct intent_result intent;
+	const struct app_transfer *transfers;
+	size_t n_transfers;
+};
 
 struct output {
 	FILE *fp;
@@ -32,7 +47,12 @@ int output_init(struct output *o, FILE *fp, int json, const char *observer, stru
 		struct counters *c);
 void output_free(struct output *o);
 
-void output_flow(struct output *o, const struct flow *f, enum flow_end_reason why);
+void output_flow(struct output *o, const struct flow *f, enum flow_end_reason why,
+		 const struct flow_enrich *en);
+/* An apnwatch.firmware event for transfer t of flow f; why: the rule that
+ * made it firmware (docs/intent.md). */
+void output_firmware(struct output *o, const struct flow *f, const struct flow_enrich *en,
+		     const struct app_transfer *t, const char *why);
 /* The final statistics event, at packet time ts_us. */
 void output_stats(struct output *o, uint64_t ts_us);
 
@@ -63,7 +83,10 @@ const char *output_transport(uint8_t proto, char *buf, size_t len);
 void output_time(uint64_t ts_us, char *buf, size_t len);
 /* TCP flags as letters, e.g. "SAF" */
 void output_tcp_flags(uint8_t flags, char *buf);
-void output_text_flow(struct output *o, const struct flow *f, enum flow_end_reason why);
+void output_text_flow(struct output *o, const struct flow *f, enum flow_end_reason why,
+		      const struct flow_enrich *en);
+void output_text_firmware(struct output *o, const struct flow *f, const struct flow_enrich *en,
+			  const struct app_transfer *t, const char *why);
 void output_text_stats(struct output *o, uint64_t ts_us);
 
 #endif /* APN_OUTPUT_H */
