@@ -38,7 +38,8 @@ struct geo;
 /* Opens the databases; warns (util-log) about each one that cannot be
  * used and goes on without it.  Returns NULL only when out of memory. */
 struct geo *geo_open(const struct geo_config *c, struct counters *cnt);
-/* Fills *out (zeroed first).  Returns 1 when anything was found, else 0. */
+/* Fills *out (zeroed first).  Returns 1 when anything was found, else 0.
+ * Writes the cache: one struct geo per thread. */
 int geo_lookup(struct geo *g, const struct ip_addr *a, struct geo_result *out);
 /* What is loaded, for the startup log and --version: the files' paths and
  * database types, or "none". */
