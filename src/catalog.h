@@ -75,6 +75,8 @@ int catalog_load_builtin(struct catalog *c, FILE *errs);
 /* Counts, for the startup log and --check-catalog. */
 size_t catalog_vendors(const struct catalog *c);
 size_t catalog_services(const struct catalog *c);
+/* Host names, suffixes, prefixes, ASNs, client fingerprints and TACs. */
+size_t catalog_entries(const struct catalog *c);
 
 /* The server side's service.  Returns 1 and fills *m on a match (the most
  * specific: exact host > longest host suffix > longest IP prefix > ASN;
