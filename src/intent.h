@@ -106,4 +106,10 @@ void intent_decide(const struct catalog *cat, const struct flow *f, const struct
 int intent_transfer_is_firmware(const struct intent_result *r, const struct app_transfer *t,
 				const char **why);
 
+/* 1 when a URL or path names a firmware-like object by its name or a
+ * directory (rules 3, 6 and 7 of docs/intent.md's firmware table): for
+ * dissectors that see a request but not its bytes (FTP RETR on the
+ * control connection, an MQTT job's URL).  *why as above. */
+int intent_name_is_firmware(const char *url, const char **why);
+
 #endif /* APN_INTENT_H */
