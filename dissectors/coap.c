@@ -38,14 +38,20 @@
  * among the last few) are counted, not parsed again.  A run of Block1/Block2
  * requests for the same method and URI is one logical request.
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ndpi/ndpi_protocol_ids.h>
 
 #include "dissector.h"
 #include "identity.h"
+#include "intent.h"
+#include "util-cidr.h"
 #include "util-reader.h"
+#include "util-sha256.h"
 
 #define COAP_REQS_MAX 16      /* requests kept for output; more are counted */
 #define COAP_PENDING_MAX 8    /* requests waiting for their response */
@@ -57,6 +63,8 @@
 #define LW_OBJECTS_MAX 16     /* link-format targets kept */
 #define LW_STR_MAX 255        /* endpoint and resource strings */
 #define LW_JSON_DEPTH 8
+#define COAP_HASH_DEFAULT_MAX (64ull << 20) /* transfer_max_bytes 0: 64 MiB */
+#define COAP_WHY_TEXT 120     /* bytes of a path or URI put in one evidence line */
 
 /* Option numbers (RFC 7252 12.2, RFC 7641, RFC 7959). */
 enum {
@@ -126,19 +134,34 @@ struct coap_pending {
 	uint8_t dir, tkl, method, observing, answered;
 	uint8_t token[8];
 	int8_t req;     /* index in reqs, -1 when not kept */
+	int8_t tr1;     /* the transfer its Block1 data went to, -1 none */
 	uint8_t lw_op;  /* enum lw_op */
 	uint8_t lw_counted;
 	struct lw_path path;
 };
 
+/* A transfer's data (firmware evidence): blocks are hashed in order of
+ * their byte offset; hashed is where the next block must start.  The
+ * last block is remembered (offset, length, FNV-1a of its bytes) so a
+ * block sent again is told from one that changed. */
 struct coap_transfer {
 	char *uri;
 	uint64_t uri_hash;
 	uint64_t bytes, next_off, size;
 	uint32_t blocks;
-	uint8_t opt; /* 1 Block1, 2 Block2 */
+	uint8_t opt; /* 1 Block1, 2 Block2, 3 a single message (no block option) */
 	uint8_t dir; /* direction the data travels */
 	uint8_t complete, has_size;
+	struct sha256 sha;
+	uint64_t hashed;
+	uint64_t gap_from, gap_to; /* the hole that made it TRANSFER_HASH_GAP */
+	uint64_t last_off, last_fnv;
+	uint32_t last_len;
+	uint8_t hash_state; /* enum transfer_hash_state; OK while it runs */
+	uint8_t method;
+	int32_t cf;         /* the data's Content-Format; -1 none */
+	char ctype[8];      /* an unnamed Content-Format number as text */
+	char *url, *name, *package_uri, *version;
 };
 
 struct coap_recent {
@@ -178,6 +201,13 @@ struct lwm2m_state {
 	uint64_t package_bytes;
 	uint8_t has_package, update_executed;
 	int64_t state, update_result; /* -1 unknown */
+	/* What the operations showed, for the intent votes. */
+	uint32_t ops_seen;     /* 1 << enum lw_op */
+	uint32_t pkg_uri_sets; /* values of /5/x/1 taken */
+	char *pkg_uri_written;     /* the first non-empty Package URI written */
+	uint8_t pkg_uri_cancelled; /* an empty one written */
+	uint8_t dm_op, sensor_how; /* sensor_how: 1 read, 2 notification */
+	struct lw_path dm_path, sensor_path;
 };
 
 struct coap_state {
@@ -187,7 +217,13 @@ struct coap_state {
 	struct coap_req *reqs;
 	uint8_t n_reqs;
 	struct coap_transfer *tr;
+	struct app_transfer *out; /* tr as dissector.h gives them, kept up to date */
 	uint8_t n_tr;
+	uint64_t hashed_total; /* bytes of all transfers hashed (the cap) */
+	/* The first request with data from the device that was not LwM2M's
+	 * registration or Send: a plain CoAP upload. */
+	char *dev_post;
+	uint8_t dev_post_method;
 	struct coap_pending pend[COAP_PENDING_MAX];
 	uint64_t pend_seq;
 	struct coap_recent recent[2][COAP_RECENT];
@@ -621,6 +657,186 @@ static int coap_is_retransmission(struct coap_state *st, int dir, const struct c
 	return 0;
 }
 
+/*
+ * Transfers (RFC 7959): the data of a Block2 run (in responses) or a
+ * Block1 run (in requests), one per URI, option and direction; also a
+ * single 2.05 answer to a GET of a firmware-looking path, and a single
+ * LwM2M Write of /5/x/0 (the package pushed whole).  Their bytes are
+ * hashed in order as the blocks pass:
+ *   - a block is placed at NUM * 2^(SZX+4); it is hashed when it starts
+ *     where the hashed bytes end (so the client may lower SZX mid-way,
+ *     RFC 7959 2.4: the offsets still meet);
+ *   - a block that starts before that end was seen already (a CON
+ *     retransmission is caught earlier by its message id; a block asked
+ *     again comes here): ignored, but if it is the last block again with
+ *     other bytes, the server contradicted itself: ORDER;
+ *   - a block that starts after it: a block is missing, GAP; when the
+ *     missing block then arrives, they came out of order: ORDER;
+ *   - a block with M=1 that is not exactly the block size, or one that
+ *     straddles the hashed end: ORDER (inconsistent sizes);
+ *   - past the flow's byte cap: CAP;
+ *   - the block with M=0 ends the transfer; a flow that ends before it
+ *     leaves it SHORT.
+ * A hash is given only for TRANSFER_HASH_OK.
+ */
+
+/* What a transfer's first message says about it. */
+struct tr_info {
+	const char *uri;    /* path?query, the request's */
+	uint64_t hash;
+	int opt, dir;       /* the option (1, 2, 3) and the data's direction */
+	int req_dir;        /* the request's direction */
+	uint8_t method;     /* the request's code */
+	int32_t cf;         /* the data message's Content-Format */
+	int has_size;
+	uint32_t size;      /* Size1 / Size2 */
+	const char *host;   /* Uri-Host, or NULL */
+	int has_port;
+	uint16_t port;      /* Uri-Port */
+	int status;         /* a response's code class; -1 for a request */
+};
+
+static uint64_t fnv1a_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Content-Format numbers as media types (IANA CoRE Parameters). */
+static const char *cf_media_type(int32_t cf)
+{
+	switch (cf) {
+	case CF_TEXT: return "text/plain;charset=utf-8";
+	case CF_LINK: return "application/link-format";
+	case 41: return "application/xml";
+	case CF_OPAQUE: return "application/octet-stream";
+	case 47: return "application/exi";
+	case 50: return "application/json";
+	case 60: return "application/cbor";
+	case CF_SENML_JSON: return "application/senml+json";
+	case CF_SENML_CBOR: return "application/senml+cbor";
+	case CF_LWM2M_TLV: return "application/vnd.oma.lwm2m+tlv";
+	case CF_LWM2M_JSON: return "application/vnd.oma.lwm2m+json";
+	case CF_LWM2M_CBOR: return "application/vnd.oma.lwm2m+cbor";
+	default: return NULL;
+	}
+}
+
+/* A path that names a firmware image (docs/intent.md): its last segment
+ * ends in .bin .hex .img .fw .dfu .ota .zip .pkg .upd .delta .patch .diff
+ * .tar .gz .signed, or one segment is fw, firmware, fota, ota, dfu,
+ * upgrade, update or package (any case). */
+static int path_looks_firmware(const char *uri)
+{
+	static const char *const exts[] = {".bin", ".hex", ".img", ".fw", ".dfu", ".ota", ".zip",
+					   ".pkg", ".upd", ".delta", ".patch", ".diff", ".tar",
+					   ".gz", ".signed"};
+	static const char *const segs[] = {"fw", "firmware", "fota", "ota", "dfu",
+					   "upgrade", "update", "package"};
+	size_t n = strcspn(uri, "?");
+	const char *p = uri;
+	while (p < uri + n) {
+		if (*p == '/')
+			p++;
+		size_t k = strcspn(p, "/?");
+		if (p + k > uri + n)
+			k = (size_t)(uri + n - p);
+		for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++)
+			if (k == strlen(segs[i]) && strncasecmp(p, segs[i], k) == 0)
+				return 1;
+		if (p + k == uri + n)
+			for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+				size_t e = strlen(exts[i]);
+				if (k > e && strncasecmp(p + k - e, exts[i], e) == 0)
+					return 1;
+			}
+		p += k;
+	}
+	return 0;
+}
+
+/* coap://host[:port]/path (no query: LwM2M puts the endpoint there) and
+ * the last path segment.  The host: the request's Uri-Host, else the
+ * address of the side the request went to; the port when it is not
+ * 5683. */
+static void transfer_names(struct coap_transfer *t, const struct flow *f, const struct tr_info *ti)
+{
+	struct ip_addr a;
+	uint16_t port;
+	char host[COAP_NAME_MAX + INET6_ADDRSTRLEN + 3], url[COAP_URI_MAX + sizeof(host) + 16];
+	if (ti->req_dir == 0)
+		flow_destination(f, &a, &port);
+	else
+		flow_source(f, &a, &port);
+	if (ti->has_port)
+		port = ti->port;
+	if (ti->host) {
+		snprintf(host, sizeof(host), "%s", ti->host);
+	} else {
+		char ip[INET6_ADDRSTRLEN];
+		ip_addr_str(&a, ip, sizeof(ip));
+		snprintf(host, sizeof(host), "%s%s%s", a.family == 6 ? "[" : "", ip,
+			 a.family == 6 ? "]" : "");
+	}
+	size_t plen = strcspn(ti->uri, "?");
+	int k = port == 5683 || port == 0
+			? snprintf(url, sizeof(url), "coap://%s", host)
+			: snprintf(url, sizeof(url), "coap://%s:%u", host, port);
+	if (k > 0 && (size_t)k < sizeof(url))
+		snprintf(url + k, sizeof(url) - (size_t)k, "%.*s", (int)plen, ti->uri);
+	t->url = str_dupn(url, strlen(url), TRANSFER_URL_MAX - 1);
+	const char *slash = ti->uri;
+	for (size_t i = 0; i < plen; i++)
+		if (ti->uri[i] == '/')
+			slash = ti->uri + i + 1;
+	if (slash < ti->uri + plen)
+		t->name = str_dupn(slash, (size_t)(ti->uri + plen - slash), TRANSFER_NAME_MAX - 1);
+}
+
+static void str_keep(char **dst, const char *src)
+{
+	if (*dst == NULL && src)
+		*dst = str_dupn(src, strlen(src), COAP_URI_MAX);
+}
+
+/* Copies what the flow's LwM2M state knows into the transfer (the state's
+ * own strings may be replaced later). */
+static void transfer_lw(struct coap_transfer *t, const struct lwm2m_state *lw)
+{
+	if (lw == NULL)
+		return;
+	str_keep(&t->package_uri, lw->package_uri);
+	str_keep(&t->version, lw->pkg_version ? lw->pkg_version : lw->fw_version);
+}
+
+/* Writes transfer i as dissector.h gives it. */
+static void transfer_publish(struct coap_state *st, int i, uint64_t now_us, int status)
+{
+	struct coap_transfer *t = &st->tr[i];
+	struct app_transfer *o = &st->out[i];
+	o->protocol = "coap";
+	o->method = method_name(t->method) ? method_name(t->method) : "POST";
+	o->name = t->name;
+	o->url = t->url;
+	o->package_uri = t->package_uri;
+	o->version = t->version;
+	o->content_type = t->cf < 0 ? NULL : cf_media_type(t->cf) ? cf_media_type(t->cf) : t->ctype;
+	o->size = t->bytes;
+	o->declared_size = t->has_size ? t->size : 0;
+	if (o->start_us == 0)
+		o->start_us = now_us;
+	o->end_us = now_us;
+	o->to_device = t->dir == 1;
+	if (status >= 0)
+		o->status_ok = status == 2;
+	if (t->hash_state != TRANSFER_HASH_OK)
+		o->hash_state = t->hash_state;
+	else
+		o->hash_state = t->complete ? TRANSFER_HASH_OK : TRANSFER_HASH_SHORT;
+}
+
 static struct coap_transfer *transfer_find(struct coap_state *st, uint64_t hash, int opt, int dir)
 {
 	for (int i = st->n_tr - 1; i >= 0; i--)
@@ -629,50 +845,129 @@ static struct coap_transfer *transfer_find(struct coap_state *st, uint64_t hash,
 	return NULL;
 }
 
-static struct coap_transfer *transfer_new(struct coap_state *st, const char *uri, uint64_t hash,
-					  int opt, int dir)
+static struct coap_transfer *transfer_new(struct coap_state *st, const struct flow *f,
+					  const struct tr_info *ti)
 {
-	st->transfers_total++;
-	if (st->tr == NULL)
+	if (ti->opt != 3)
+		st->transfers_total++;
+	if (st->tr == NULL) {
 		st->tr = calloc(COAP_TRANSFERS_MAX, sizeof(*st->tr));
+		st->out = calloc(COAP_TRANSFERS_MAX, sizeof(*st->out));
+		if (st->tr == NULL || st->out == NULL) {
+			free(st->tr);
+			free(st->out);
+			st->tr = NULL;
+			st->out = NULL;
+		}
+	}
 	if (st->tr == NULL || st->n_tr >= COAP_TRANSFERS_MAX)
 		return NULL;
 	struct coap_transfer *t = &st->tr[st->n_tr];
 	memset(t, 0, sizeof(*t));
-	t->uri = str_dupn(uri, strlen(uri), COAP_URI_MAX);
-	t->uri_hash = hash;
-	t->opt = (uint8_t)opt;
-	t->dir = (uint8_t)dir;
+	memset(&st->out[st->n_tr], 0, sizeof(st->out[0]));
+	t->uri = str_dupn(ti->uri, strlen(ti->uri), COAP_URI_MAX);
+	t->uri_hash = ti->hash;
+	t->opt = (uint8_t)ti->opt;
+	t->dir = (uint8_t)ti->dir;
+	t->method = ti->method;
+	t->cf = -1;
+	transfer_names(t, f, ti);
+	transfer_lw(t, st->lw);
+	if (sha256_init(&t->sha) != 0)
+		t->hash_state = TRANSFER_HASH_ERROR;
 	st->n_tr++;
 	return t;
 }
 
+/* Gives up t's hash for reason why. */
+static void transfer_fail(struct coap_transfer *t, enum transfer_hash_state why)
+{
+	if (t->hash_state == TRANSFER_HASH_OK)
+		t->hash_state = (uint8_t)why;
+	sha256_free(&t->sha);
+}
+
+/* A block that starts before the hashed end: seen already. */
+static void transfer_again(struct coap_transfer *t, uint64_t off, const uint8_t *p, size_t len)
+{
+	if (t->hash_state == TRANSFER_HASH_GAP && off >= t->gap_from && off < t->gap_to) {
+		t->hash_state = TRANSFER_HASH_ORDER; /* the missing block, late */
+		return;
+	}
+	if (t->hash_state != TRANSFER_HASH_OK)
+		return;
+	if (off == t->last_off && len == t->last_len && fnv1a_bytes(p, len) != t->last_fnv)
+		transfer_fail(t, TRANSFER_HASH_ORDER); /* the same block, other bytes */
+	else if (off < t->hashed && off + len > t->hashed)
+		transfer_fail(t, TRANSFER_HASH_ORDER); /* blocks that overlap */
+}
+
+/* A new block at off: hash it when it continues the bytes hashed. */
+static void transfer_hash(const struct dissect_ctx *c, struct coap_state *st,
+			  struct coap_transfer *t, uint64_t off, uint64_t bsize, int more,
+			  const uint8_t *p, size_t len)
+{
+	uint64_t max = c->transfer_max_bytes ? c->transfer_max_bytes : COAP_HASH_DEFAULT_MAX;
+	if (t->hash_state != TRANSFER_HASH_OK)
+		return;
+	if (off > t->hashed) {
+		t->gap_from = t->hashed;
+		t->gap_to = off;
+		transfer_fail(t, TRANSFER_HASH_GAP);
+	} else if (more && len != bsize) {
+		transfer_fail(t, TRANSFER_HASH_ORDER); /* RFC 7959 2.2: M=1 is a whole block */
+	} else if (st->hashed_total + len > max) {
+		transfer_fail(t, TRANSFER_HASH_CAP);
+	} else {
+		sha256_update(&t->sha, p, len);
+		t->hashed += len;
+		st->hashed_total += len;
+	}
+}
+
 /* A block of data: Block1 in a request, Block2 in a response, travelling
- * in direction dir.  Blocks are placed by byte offset (NUM << (SZX+4)) so
- * a retransmitted or re-asked block is not counted twice and a change of
- * block size mid-way keeps the count right.  Returns the transfer's index,
- * or -1. */
-static int transfer_block(struct coap_state *st, const char *uri, uint64_t hash, int opt, int dir,
-			  const struct coap_block *b, size_t len, int has_size, uint32_t size)
+ * in direction ti->dir (a single message is block 0 without more).
+ * Returns the transfer's index, or -1. */
+static int transfer_block(const struct dissect_ctx *c, const struct flow *f,
+			  struct coap_state *st, const struct tr_info *ti,
+			  const struct coap_block *b, const uint8_t *p, size_t len)
 {
 	if (b->szx == 7)
 		return -1; /* reserved (BERT is CoAP over TCP only) */
-	uint64_t off = (uint64_t)b->num << (b->szx + 4);
-	struct coap_transfer *t = transfer_find(st, hash, opt, dir);
+	uint64_t bsize = 1ull << (b->szx + 4);
+	uint64_t off = (uint64_t)b->num * bsize;
+	struct coap_transfer *t = transfer_find(st, ti->hash, ti->opt, ti->dir);
 	if (t == NULL || (t->complete && off == 0)) {
-		t = transfer_new(st, uri, hash, opt, dir);
+		t = transfer_new(st, f, ti);
 		if (t == NULL)
 			return -1;
-	} else if (t->complete || off < t->next_off) {
-		return (int)(t - st->tr); /* a block we already counted */
+	} else if (t->complete) {
+		return (int)(t - st->tr); /* asked again after the end */
+	} else if (off < t->next_off) {
+		transfer_again(t, off, p, len);
+		transfer_publish(st, (int)(t - st->tr), c->now_us, -1);
+		return (int)(t - st->tr);
 	}
+	transfer_hash(c, st, t, off, bsize, b->m, p, len);
+	t->last_off = off;
+	t->last_len = (uint32_t)len;
+	t->last_fnv = fnv1a_bytes(p, len);
 	t->bytes += len;
 	t->blocks++;
 	t->next_off = off + len;
-	if (!b->m)
+	if (!b->m) {
 		t->complete = 1;
-	if (has_size && !t->has_size)
-		t->has_size = 1, t->size = size;
+		if (t->hash_state == TRANSFER_HASH_OK)
+			sha256_final(&t->sha, st->out[t - st->tr].sha256);
+	}
+	if (ti->has_size && !t->has_size)
+		t->has_size = 1, t->size = ti->size;
+	if (t->cf < 0 && ti->cf >= 0) {
+		t->cf = ti->cf;
+		snprintf(t->ctype, sizeof(t->ctype), "%u", (unsigned)(uint16_t)ti->cf);
+	}
+	transfer_lw(t, st->lw);
+	transfer_publish(st, (int)(t - st->tr), c->now_us, ti->status);
 	return (int)(t - st->tr);
 }
 
@@ -696,6 +991,7 @@ static struct coap_pending *pending_add(struct coap_state *st, int dir, const st
 	memcpy(p->token, m->token, m->tkl);
 	p->method = m->code;
 	p->req = -1;
+	p->tr1 = -1;
 	return p;
 }
 
@@ -786,6 +1082,7 @@ static void lw_value(struct lwm2m_state *lw, uint16_t obj, uint16_t inst, uint16
 			break;
 		case 1:
 			str_set(&lw->package_uri, p, n, COAP_URI_MAX);
+			lw->pkg_uri_sets++;
 			break;
 		case 3:
 			if (lw_int(enc, p, n, &v))
@@ -1440,10 +1737,35 @@ static void lw_payload(struct dissect_ctx *c, struct lwm2m_state *lw, const stru
 		cnt_inc(c->cnt, datagram_cut(c, 1) ? CNT_DIS_COAP_TRUNC : CNT_DIS_LWM2M_INVALID);
 }
 
-static void lw_count_op(struct dissect_ctx *c, struct lwm2m_state *lw)
+/* IPSO Smart Objects (3200-3499 in the OMA LwM2M registry: inputs,
+ * sensors, meters): their values are telemetry. */
+static int lw_sensor_object(uint16_t obj)
+{
+	return obj >= 3200 && obj < 3500;
+}
+
+/* 1 when an operation on path is one the firmware update votes name
+ * (Object 5's Package, Package URI, Update, State, Update Result). */
+static int lw_fota_path(const struct lw_path *path)
+{
+	if (path->n < 3 || path->id[0] != 5)
+		return 0;
+	uint16_t r = path->id[2];
+	return r == 0 || r == 1 || r == 2 || r == 3 || r == 5;
+}
+
+static void lw_count_op(struct dissect_ctx *c, struct lwm2m_state *lw, enum lw_op op,
+			const struct lw_path *path)
 {
 	lw->operations++;
 	cnt_inc(c->cnt, CNT_DIS_LWM2M_OPERATIONS);
+	lw->ops_seen |= 1u << op;
+	/* The first management operation of the server, for its vote. */
+	if (op >= LW_READ && lw->dm_op == LW_NONE && !lw_fota_path(path) &&
+	    !((op == LW_READ || op == LW_OBSERVE) && lw_sensor_object(path->id[0]))) {
+		lw->dm_op = (uint8_t)op;
+		lw->dm_path = *path;
+	}
 }
 
 /* Register / update / bootstrap: the query's parameters, the link list,
@@ -1510,7 +1832,7 @@ static void lw_request(struct dissect_ctx *c, const struct flow *f, struct coap_
 		p->lw_counted = 1;
 	}
 	if (!folded)
-		lw_count_op(c, lw);
+		lw_count_op(c, lw, op, &path);
 	int whole = !m->b1.has || (m->b1.num == 0 && !m->b1.m);
 	switch (op) {
 	case LW_REGISTER:
@@ -1531,9 +1853,19 @@ static void lw_request(struct dissect_ctx *c, const struct flow *f, struct coap_
 			lw->update_executed = 1;
 		break;
 	case LW_WRITE:
-	case LW_CREATE:
+	case LW_CREATE: {
+		uint32_t sets = lw->pkg_uri_sets;
+		/* An empty Package URI cancels an update (TS Core E.6). */
+		if (op == LW_WRITE && m->payload_len == 0 && path.n == 3 && path.id[0] == 5 &&
+		    path.id[2] == 1)
+			lw_value(lw, 5, path.id[1], 1, ENC_TEXT, (const uint8_t *)"", 0);
 		lw_payload(c, lw, &path, m->cf, m->payload, m->payload_len, whole);
+		if (lw->pkg_uri_sets != sets && lw->package_uri && lw->package_uri[0])
+			str_keep(&lw->pkg_uri_written, lw->package_uri);
+		else if (lw->pkg_uri_sets != sets && lw->package_uri)
+			lw->pkg_uri_cancelled = 1;
 		break;
+	}
 	default:
 		break;
 	}
@@ -1541,7 +1873,7 @@ static void lw_request(struct dissect_ctx *c, const struct flow *f, struct coap_
 
 /* A response's LwM2M side: the registration's location, values read. */
 static void lw_response(struct dissect_ctx *c, struct coap_state *st, struct coap_pending *p,
-			const struct coap_msg *m)
+			const struct coap_msg *m, int notification)
 {
 	if (p->lw_op == LW_NONE)
 		return;
@@ -1550,7 +1882,7 @@ static void lw_response(struct dissect_ctx *c, struct coap_state *st, struct coa
 			return; /* not LwM2M after all */
 		if (lw_get(st) == NULL)
 			return;
-		lw_count_op(c, st->lw);
+		lw_count_op(c, st->lw, (enum lw_op)p->lw_op, &p->path);
 		p->lw_counted = 1;
 	}
 	struct lwm2m_state *lw = st->lw;
@@ -1562,12 +1894,34 @@ static void lw_response(struct dissect_ctx *c, struct coap_state *st, struct coa
 	    m->payload_len) {
 		int whole = !m->b2.has || (m->b2.num == 0 && !m->b2.m);
 		lw_payload(c, lw, &p->path, m->cf, m->payload, m->payload_len, whole);
+		if (p->path.n && lw_sensor_object(p->path.id[0]) &&
+		    lw->sensor_how < 1 + notification) {
+			lw->sensor_how = (uint8_t)(1 + notification);
+			lw->sensor_path = p->path;
+		}
 	}
 }
 
 /* ---------------------------------------------------------------------
  * The dissector.
  * --------------------------------------------------------------------- */
+
+/* A Write of an LwM2M Package resource /5/x/0: the firmware pushed to
+ * the device (a transfer even when it fits one message). */
+static int coap_is_package_write(const struct coap_msg *m)
+{
+	return (m->code == M_PUT || m->code == M_POST) && m->nseg == 3 &&
+	       span_is(&m->seg[0], "5") && span_is(&m->seg[2], "0") &&
+	       all_digits(m->seg[1].p, m->seg[1].n, 1, 5);
+}
+
+/* The device's requests of LwM2M's own interfaces (registration,
+ * bootstrap, Send): not a plain CoAP upload. */
+static int coap_is_lwm2m_interface(const struct coap_msg *m)
+{
+	return m->nseg >= 1 && (span_is(&m->seg[0], "rd") || span_is(&m->seg[0], "bs") ||
+				span_is(&m->seg[0], "dp"));
+}
 
 static void coap_request(struct dissect_ctx *c, struct flow *f, struct coap_state *st, int dir,
 			 const struct coap_msg *m)
@@ -1626,17 +1980,36 @@ static void coap_request(struct dissect_ctx *c, struct flow *f, struct coap_stat
 	p->observing = (m->code == M_GET || m->code == M_FETCH) && m->has_observe &&
 		       m->observe == 0;
 
-	if (m->b1.has && m->payload_len) {
-		int t = transfer_block(st, uri, hash, 1, dir, &m->b1, m->payload_len, m->has_size1,
-				       m->size1);
-		if (ri >= 0 && t >= 0)
+	if (m->payload_len && (m->b1.has || coap_is_package_write(m))) {
+		char host[COAP_NAME_MAX + 1];
+		struct tr_info ti = {uri, hash, 1, dir, dir, m->code, m->cf, m->has_size1,
+				     m->size1, NULL, m->has_port, m->uri_port, -1};
+		struct coap_block whole = {.has = 1, .szx = 6};
+		if (m->host.n) {
+			memcpy(host, m->host.p, m->host.n);
+			host[m->host.n] = '\0';
+			ti.host = host;
+		} else if (dir == 0) {
+			ti.host = st->host;
+		}
+		if (!m->b1.has)
+			ti.opt = 3;
+		int t = transfer_block(c, f, st, &ti, m->b1.has ? &m->b1 : &whole, m->payload,
+				       m->payload_len);
+		if (ri >= 0 && t >= 0 && m->b1.has)
 			st->reqs[ri].tr[0] = (int8_t)t;
+		p->tr1 = (int8_t)t;
+	}
+	if (dir == 0 && !folded && m->payload_len && (m->code == M_POST || m->code == M_PUT) &&
+	    st->dev_post == NULL && !coap_is_lwm2m_interface(m)) {
+		st->dev_post = str_dupn(m->path, m->path_len, COAP_URI_MAX);
+		st->dev_post_method = m->code;
 	}
 	lw_request(c, f, st, dir, m, p, folded);
 }
 
-static void coap_response(struct dissect_ctx *c, struct coap_state *st, int dir,
-			  const struct coap_msg *m)
+static void coap_response(struct dissect_ctx *c, const struct flow *f, struct coap_state *st,
+			  int dir, const struct coap_msg *m)
 {
 	struct coap_pending *p = pending_match(st, dir, m);
 	if (p == NULL)
@@ -1652,14 +2025,24 @@ static void coap_response(struct dissect_ctx *c, struct coap_state *st, int dir,
 		if (m->loc_len && q->location == NULL)
 			q->location = str_dupn(m->loc, m->loc_len, COAP_NAME_MAX);
 	}
+	struct tr_info ti = {p->uri ? p->uri : "", p->uri_hash, 2, dir, p->dir, p->method, m->cf,
+			     m->has_size2, m->size2, p->dir == 0 ? st->host : NULL, 0, 0,
+			     m->code >> 5};
 	if (m->b2.has && m->payload_len) {
-		int t = transfer_block(st, p->uri ? p->uri : "", p->uri_hash, 2, dir, &m->b2,
-				       m->payload_len, m->has_size2, m->size2);
+		int t = transfer_block(c, f, st, &ti, &m->b2, m->payload, m->payload_len);
 		if (p->req >= 0 && st->reqs && t >= 0)
 			st->reqs[p->req].tr[1] = (int8_t)t;
+	} else if (m->payload_len && !notification && p->method == M_GET &&
+		   m->code == (2 << 5 | 5) && path_looks_firmware(ti.uri)) {
+		/* A small file in one answer. */
+		struct coap_block whole = {.has = 1, .szx = 6};
+		ti.opt = 3;
+		transfer_block(c, f, st, &ti, &whole, m->payload, m->payload_len);
 	}
+	if (p->tr1 >= 0 && st->out && p->tr1 < st->n_tr)
+		st->out[p->tr1].status_ok = (m->code >> 5) == 2;
 	p->answered = 1;
-	lw_response(c, st, p, m);
+	lw_response(c, st, p, m, notification);
 	/* An observation stays for its notifications; other requests are done. */
 	if (!(p->observing && m->has_observe && (m->code >> 5) == 2))
 		pending_drop(p);
@@ -1701,7 +2084,7 @@ static void coap_parse(struct dissect_ctx *c, struct flow *f, void *state, int d
 	if ((m->code >> 5) == 0)
 		coap_request(c, f, st, dir, m);
 	else
-		coap_response(c, st, dir, m);
+		coap_response(c, f, st, dir, m);
 done:
 	return;
 }
@@ -1714,9 +2097,18 @@ static void coap_free(void *state)
 		free(st->reqs[i].location);
 	}
 	free(st->reqs);
-	for (int i = 0; i < st->n_tr; i++)
-		free(st->tr[i].uri);
+	for (int i = 0; i < st->n_tr; i++) {
+		struct coap_transfer *t = &st->tr[i];
+		sha256_free(&t->sha);
+		free(t->uri);
+		free(t->url);
+		free(t->name);
+		free(t->package_uri);
+		free(t->version);
+	}
 	free(st->tr);
+	free(st->out);
+	free(st->dev_post);
 	for (int i = 0; i < COAP_PENDING_MAX; i++)
 		free(st->pend[i].uri);
 	free(st->url_path);
@@ -1726,7 +2118,8 @@ static void coap_free(void *state)
 	if (lw) {
 		char *strs[] = {lw->endpoint, lw->version, lw->binding, lw->location,
 				lw->manufacturer, lw->model, lw->serial, lw->fw_version,
-				lw->package_uri, lw->pkg_name, lw->pkg_version};
+				lw->package_uri, lw->pkg_name, lw->pkg_version,
+				lw->pkg_uri_written};
 		for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 			free(strs[i]);
 		for (uint32_t i = 0; i < lw->n_objects; i++)
@@ -1881,6 +2274,8 @@ static void coap_json_apnwatch(const void *state, struct jw *w)
 		jw_arr_begin(w, "transfers");
 		for (int i = 0; i < st->n_tr; i++) {
 			const struct coap_transfer *t = &st->tr[i];
+			if (t->opt == 3)
+				continue; /* a single message: not block-wise */
 			jw_obj_begin(w, NULL);
 			jw_str(w, "uri", t->uri ? t->uri : "");
 			jw_str(w, "option", t->opt == 1 ? "block1" : "block2");
@@ -1921,6 +2316,171 @@ static const char *coap_server_name(const void *state, enum server_name_source *
 	return st->host;
 }
 
+static size_t coap_transfers(const void *state, const struct app_transfer **v)
+{
+	const struct coap_state *st = state;
+	*v = st->out;
+	return st->out ? st->n_tr : 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Intent (docs/intent.md): what the LwM2M operations and the CoAP
+ * requests prove about the flow's purpose.
+ * --------------------------------------------------------------------- */
+
+/* Text for evidence: printable ASCII, runs of 14 or more digits (an IMEI
+ * or IMSI) as "<imei>", cut with "..." past COAP_WHY_TEXT. */
+static void why_text(const char *s, char *out, size_t cap)
+{
+	size_t k = 0;
+	while (*s && k + 7 < cap) {
+		size_t d = strspn(s, "0123456789");
+		if (d >= 14) {
+			memcpy(out + k, "<imei>", 6);
+			k += 6;
+			s += d;
+			continue;
+		}
+		if (d == 0)
+			d = 1;
+		for (size_t i = 0; i < d && k + 1 < cap; i++, s++)
+			out[k++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+	}
+	out[k] = '\0';
+	if (k > COAP_WHY_TEXT || *s) {
+		size_t cut = k > COAP_WHY_TEXT ? COAP_WHY_TEXT - 3 : k - (k > 3 ? 3 : k);
+		memcpy(out + cut, "...", 4);
+	}
+}
+
+static void lw_path_str(const struct lw_path *p, char *out, size_t cap)
+{
+	size_t k = 0;
+	out[0] = '\0';
+	for (int i = 0; i < p->n && k < cap; i++) {
+		int n = snprintf(out + k, cap - k, "/%u", p->id[i]);
+		if (n < 0)
+			break;
+		k += (size_t)n;
+	}
+}
+
+static const char *lw_op_name(enum lw_op op)
+{
+	static const char *const names[] = {
+		"", "Register", "Update", "De-register", "Bootstrap-Request",
+		"Bootstrap-Finish", "Send", "Read", "Observe", "Discover", "Write",
+		"Write-Attributes", "Execute", "Create", "Delete"};
+	return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "";
+}
+
+/* OMA LwM2M TS Core E.6, Object 5 resources 3 and 5. */
+static const char *lw_state_text(int64_t v)
+{
+	static const char *const t[] = {"idle", "downloading", "downloaded", "updating"};
+	return v >= 0 && v < 4 ? t[v] : "unknown";
+}
+
+static const char *lw_result_text(int64_t v)
+{
+	static const char *const t[] = {
+		"initial", "success", "not enough flash", "out of RAM",
+		"connection lost during download", "integrity check failure",
+		"unsupported package type", "invalid URI", "update failed",
+		"unsupported protocol"};
+	return v >= 0 && v < 10 ? t[v] : "unknown";
+}
+
+/* Firmware update: the server writes the Package URI, pushes the Package,
+ * executes Update; the device's State and Update Result are read or
+ * notified.  A State 0 (idle) with Update Result 0 (initial) only shows a
+ * server that watches the object: device management. */
+static void lw_intent_fota(const struct lwm2m_state *lw, struct intent_input *in)
+{
+	char uri[COAP_WHY_TEXT + 8];
+	if (lw->pkg_uri_written) {
+		why_text(lw->pkg_uri_written, uri, sizeof(uri));
+		intent_vote(in, INTENT_FOTA, CONF_CONFIRMED, "LwM2M Write /5/0/1 Package URI %s",
+			    uri);
+	}
+	if (lw->pkg_uri_cancelled) {
+		intent_vote(in, INTENT_DM, CONF_CONFIRMED,
+			    "LwM2M Write /5/0/1 Package URI empty (update cancelled)");
+	}
+	if (lw->has_package)
+		intent_vote(in, INTENT_FOTA, CONF_CONFIRMED,
+			    "LwM2M Write /5/0/0 Package (%llu bytes pushed)",
+			    (unsigned long long)lw->package_bytes);
+	if (lw->update_executed)
+		intent_vote(in, INTENT_FOTA, CONF_CONFIRMED, "LwM2M Execute /5/0/2 Update");
+	if (lw->state > 0)
+		intent_vote(in, INTENT_FOTA, CONF_CONFIRMED, "LwM2M /5/0/3 State %lld (%s)",
+			    (long long)lw->state, lw_state_text(lw->state));
+	if (lw->update_result > 0)
+		intent_vote(in, INTENT_FOTA, CONF_CONFIRMED, "LwM2M /5/0/5 Update Result %lld (%s)",
+			    (long long)lw->update_result, lw_result_text(lw->update_result));
+	if (lw->state == 0 || lw->update_result == 0)
+		intent_vote(in, INTENT_DM, CONF_CONFIRMED, "LwM2M /5/0/%s: no update under way",
+			    lw->state == 0 ? "3 State 0 (idle)" : "5 Update Result 0 (initial)");
+}
+
+/* The registration interface; the endpoint name is shown unless it holds
+ * an identity (IMEI, IMSI: any run of 14 digits or more). */
+static void lw_intent_registration(const struct lwm2m_state *lw, struct intent_input *in)
+{
+	static const enum lw_op order[] = {LW_REGISTER, LW_BOOTSTRAP, LW_UPDATE, LW_DEREGISTER,
+					   LW_BOOTSTRAP_FINISH};
+	enum lw_op op = LW_NONE;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && op == LW_NONE; i++)
+		if (lw->ops_seen & (1u << order[i]))
+			op = order[i];
+	if (op == LW_NONE)
+		return;
+	char ep[COAP_WHY_TEXT + 16], ver[32];
+	struct lw_ident id;
+	ep[0] = ver[0] = '\0';
+	if (lw->endpoint && (op == LW_REGISTER || op == LW_BOOTSTRAP)) {
+		const uint8_t *e = (const uint8_t *)lw->endpoint;
+		char shown[COAP_WHY_TEXT + 8];
+		why_text(lw->endpoint, shown, sizeof(shown));
+		if (!lw_endpoint_identity(e, strlen(lw->endpoint), &id) && !strstr(shown, "<imei>"))
+			snprintf(ep, sizeof(ep), " ep=%s", shown);
+	}
+	if (lw->version)
+		snprintf(ver, sizeof(ver), " (lwm2m=%.15s)", lw->version);
+	intent_vote(in, INTENT_DM, CONF_CONFIRMED, "LwM2M %s%s%s", lw_op_name(op), ep, ver);
+}
+
+static void coap_intent(const void *state, struct intent_input *in)
+{
+	const struct coap_state *st = state;
+	const struct lwm2m_state *lw = st->lw;
+	char path[64];
+	if (lw) {
+		lw_intent_fota(lw, in);
+		lw_intent_registration(lw, in);
+		if (lw->dm_op != LW_NONE) {
+			lw_path_str(&lw->dm_path, path, sizeof(path));
+			intent_vote(in, INTENT_DM, CONF_CONFIRMED, "LwM2M %s %s",
+				    lw_op_name((enum lw_op)lw->dm_op), path);
+		}
+		if (lw->sensor_how) {
+			lw_path_str(&lw->sensor_path, path, sizeof(path));
+			intent_vote(in, INTENT_TELEMETRY, CONF_CONFIRMED, "LwM2M %s %s (IPSO sensor)",
+				    lw->sensor_how == 2 ? "Notify" : "Read", path);
+		}
+		if (lw->ops_seen & (1u << LW_SEND))
+			intent_vote(in, INTENT_TELEMETRY, CONF_CONFIRMED, "LwM2M Send /dp");
+		return;
+	}
+	if (st->dev_post) {
+		char shown[COAP_WHY_TEXT + 8];
+		why_text(st->dev_post, shown, sizeof(shown));
+		intent_vote(in, INTENT_TELEMETRY, CONF_PROBABLE, "CoAP %s %s from the device",
+			    method_name(st->dev_post_method), shown);
+	}
+}
+
 static const uint16_t coap_ports[] = {5683, 5686, 5584, 0};
 static const uint16_t coap_ndpi_ids[] = {NDPI_PROTOCOL_COAP, 0};
 
@@ -1936,4 +2496,6 @@ const struct dissector dissector_coap = {
 	.json_ecs = coap_json_ecs,
 	.json_apnwatch = coap_json_apnwatch,
 	.server_name = coap_server_name,
+	.transfers = coap_transfers,
+	.intent = coap_intent,
 };

@@ -39,7 +39,9 @@
 
 #include "dissector.h"
 #include "ftp.h"
+#include "intent.h"
 #include "util-reader.h"
+#include "util-sha256.h"
 
 #define FTP_LINE_MAX 2048  /* longest line kept; longer ones are skipped */
 #define FTP_LIST_MAX 16    /* commands, files and reply codes listed */
@@ -49,7 +51,7 @@
 /* ---- the expectation table ---- */
 
 struct expect_entry {
-	uint8_t used, bound, family;
+	uint8_t used, bound, taken, family;
 	uint8_t addr[16];
 	uint16_t port;
 	uint32_t gen;
@@ -207,16 +209,65 @@ uint64_t ftp_expect_add(struct ftp_expect *fe, const struct ip_addr *addr, uint1
 		fe->oldest = i;
 	fe->newest = i;
 	fe->n++;
-	return (uint64_t)x->gen << 32 | (uint32_t)(i + 1);
+	x->info.handle = (uint64_t)x->gen << 32 | (uint32_t)(i + 1);
+	return x->info.handle;
 }
 
-static struct expect_entry *expect_by_handle(struct ftp_expect *fe, uint64_t handle)
+static struct expect_entry *expect_by_handle(const struct ftp_expect *fe, uint64_t handle)
 {
 	uint32_t slot = (uint32_t)handle;
 	if (fe == NULL || slot == 0 || slot > fe->max)
 		return NULL;
 	struct expect_entry *x = &fe->e[slot - 1];
 	return x->used && x->gen == (uint32_t)(handle >> 32) ? x : NULL;
+}
+
+/* Moves entry i to the newest end of the age list, alive from now_us. */
+static void expect_renew(struct ftp_expect *fe, int32_t i, uint64_t now_us)
+{
+	struct expect_entry *x = &fe->e[i];
+	if (now_us > x->created_us)
+		x->created_us = now_us;
+	if (fe->newest == i)
+		return;
+	if (x->older >= 0)
+		fe->e[x->older].newer = x->newer;
+	else
+		fe->oldest = x->newer;
+	fe->e[x->newer].older = x->older; /* not the newest: it has a newer */
+	x->older = fe->newest;
+	x->newer = -1;
+	fe->e[fe->newest].newer = i;
+	fe->newest = i;
+}
+
+void ftp_expect_set_server(struct ftp_expect *fe, uint64_t handle, const char *server)
+{
+	struct expect_entry *x = expect_by_handle(fe, handle);
+	if (x)
+		snprintf(x->info.server, sizeof(x->info.server), "%s", server);
+}
+
+void ftp_expect_set_reply(struct ftp_expect *fe, uint64_t handle, uint64_t size, uint16_t reply,
+			  uint64_t now_us)
+{
+	struct expect_entry *x = expect_by_handle(fe, handle);
+	if (x == NULL)
+		return;
+	if (size)
+		x->info.size = size;
+	if (reply)
+		x->info.reply = reply;
+	expect_renew(fe, (int32_t)(x - fe->e), now_us);
+}
+
+int ftp_expect_get(const struct ftp_expect *fe, uint64_t handle, struct ftp_expect_info *out)
+{
+	const struct expect_entry *x = expect_by_handle(fe, handle);
+	if (x == NULL)
+		return 0;
+	*out = x->info;
+	return 1;
 }
 
 /* Copies up to FTP_NAME_MAX bytes of an argument, stopping at a NUL. */
@@ -245,9 +296,9 @@ int ftp_expect_claim(struct ftp_expect *fe, const struct flow_key *key, uint64_t
 	expect_sweep(fe, now_us);
 	int32_t a = expect_find(fe, key->family, key->addr_lo, key->port_lo);
 	int32_t b = expect_find(fe, key->family, key->addr_hi, key->port_hi);
-	if (a >= 0 && expect_expired(&fe->e[a], now_us))
+	if (a >= 0 && (expect_expired(&fe->e[a], now_us) || fe->e[a].taken))
 		a = -1;
-	if (b >= 0 && expect_expired(&fe->e[b], now_us))
+	if (b >= 0 && (expect_expired(&fe->e[b], now_us) || fe->e[b].taken))
 		b = -1;
 	/* gen grows with every announcement: the larger is the newer. */
 	if (a < 0 || (b >= 0 && (int32_t)(fe->e[b].gen - fe->e[a].gen) > 0))
@@ -268,11 +319,11 @@ int ftp_expect_take(struct ftp_expect *fe, const struct flow_key *key,
 			expect_find(fe, key->family, key->addr_hi, key->port_hi)};
 	for (int k = 0; k < 2; k++) {
 		struct expect_entry *x = c[k] >= 0 ? &fe->e[c[k]] : NULL;
-		if (x == NULL || !x->bound || memcmp(&x->key, key, sizeof(*key)) != 0)
+		if (x == NULL || !x->bound || x->taken || memcmp(&x->key, key, sizeof(*key)) != 0)
 			continue;
 		*out = x->info;
 		if (x->info.command[0])
-			expect_remove(fe, c[k]);
+			x->taken = 1;
 		return 1;
 	}
 	return 0;
@@ -413,7 +464,8 @@ struct ftp_dir {
 
 struct ftp_pending {
 	uint8_t verb;
-	int8_t file; /* index into files, -1 */
+	int8_t file;        /* index into files, -1 */
+	uint64_t expect[2]; /* a transfer's expectations: its replies go there */
 };
 
 struct ftp_state {
@@ -486,6 +538,18 @@ static void control_id(const struct flow *f, char *out)
 		out[0] = '\0';
 }
 
+/* The control server's address as a URL host: "192.0.2.1", "[2001:db8::1]". */
+static void server_host(const struct flow *f, const struct ftp_state *s,
+			char out[FTP_SERVER_MAX])
+{
+	struct ip_addr a;
+	char ip[INET6_ADDRSTRLEN];
+	sender(f, s->server_dir, &a);
+	out[0] = '\0';
+	if (a.family && inet_ntop(a.family == 4 ? AF_INET : AF_INET6, a.a, ip, sizeof(ip)))
+		snprintf(out, FTP_SERVER_MAX, a.family == 6 ? "[%s]" : "%s", ip);
+}
+
 /* A data connection to addr:port, announced by the sender of direction
  * dir.  When the announced address is not the sender's (a NAT in between,
  * or 0.0.0.0), the sender's address is expected as well. */
@@ -510,15 +574,21 @@ static void announce(struct dissect_ctx *c, const struct flow *f, struct ftp_sta
 		if (dropped)
 			cnt_inc(c->cnt, CNT_DIS_FTP_EXPECT_DROPPED);
 	}
+	char host[FTP_SERVER_MAX];
+	server_host(f, s, host);
+	for (int i = 0; i < 2; i++)
+		ftp_expect_set_server(c->ftp, s->expect[i], host);
 }
 
-static void pending_push(struct ftp_state *s, uint8_t verb, int file)
+static void pending_push(struct ftp_state *s, uint8_t verb, int file, const uint64_t expect[2])
 {
 	if (s->pending_n == FTP_PENDING_MAX)
 		return; /* deeper pipelining is not followed */
 	struct ftp_pending *p = &s->pending[(s->pending_head + s->pending_n) % FTP_PENDING_MAX];
 	p->verb = verb;
 	p->file = (int8_t)file;
+	p->expect[0] = expect[0];
+	p->expect[1] = expect[1];
 	s->pending_n++;
 }
 
@@ -613,6 +683,7 @@ static void on_command(struct dissect_ctx *c, const struct flow *f, struct ftp_s
 	int file = -1;
 	struct ip_addr addr;
 	uint16_t port;
+	uint64_t xh[2] = {0, 0};
 
 	cnt_inc(c->cnt, CNT_DIS_FTP_MESSAGES);
 	s->commands++;
@@ -647,10 +718,15 @@ static void on_command(struct dissect_ctx *c, const struct flow *f, struct ftp_s
 		if (v != V_LIST && v != V_NLST && v != V_MLSD)
 			file = add_file(s, v, arg, an);
 		/* The last announced data connection carries it. */
-		for (int i = 0; i < 2; i++)
-			if (s->expect[i])
-				ftp_expect_set_command(c->ftp, s->expect[i], verb_names[v], arg,
-						       an);
+		for (int i = 0; i < 2; i++) {
+			if (s->expect[i] == 0)
+				continue;
+			ftp_expect_set_command(c->ftp, s->expect[i], verb_names[v], arg, an);
+			if (file >= 0 && s->files[file].has_size) /* SIZE asked before */
+				ftp_expect_set_reply(c->ftp, s->expect[i], s->files[file].size, 0,
+						     c->now_us);
+			xh[i] = s->expect[i];
+		}
 		s->expect[0] = s->expect[1] = 0; /* one transfer per announcement */
 		break;
 	case V_SIZE:
@@ -660,7 +736,7 @@ static void on_command(struct dissect_ctx *c, const struct flow *f, struct ftp_s
 	default:
 		break;
 	}
-	pending_push(s, (uint8_t)v, file);
+	pending_push(s, (uint8_t)v, file, xh);
 }
 
 static void tls_begin(struct ftp_state *s)
@@ -671,6 +747,43 @@ static void tls_begin(struct ftp_state *s)
 		s->d[i].tls_hdr_len = 0;
 		s->d[i].tls_left = 0;
 	}
+}
+
+/* The size in a 150 reply: "... (1048576 bytes)" (vsftpd, ProFTPD); 0
+ * when it has none. */
+static uint64_t reply_size(const uint8_t *text, size_t n)
+{
+	struct rd r = rd_init(text, n);
+	while (rd_left(&r)) {
+		if (rd_u8(&r) != '(')
+			continue;
+		struct rd num = r;
+		uint64_t v = 0;
+		int digits = 0;
+		while (rd_left(&num) && is_digit(rd_peek(&num, 0)) && digits < 19) {
+			v = v * 10 + (uint64_t)(rd_u8(&num) - '0');
+			digits++;
+		}
+		static const char bytes[] = " bytes)";
+		if (digits && rd_left(&num) >= sizeof(bytes) - 1 &&
+		    memcmp(rd_ptr(&num), bytes, sizeof(bytes) - 1) == 0)
+			return v;
+	}
+	return 0;
+}
+
+/* A reply to a transfer command reaches its data flow: the size of a
+ * 150 (or 125), and the final code (226: the file went whole). */
+static void transfer_reply(struct dissect_ctx *c, const struct ftp_pending *p, uint16_t code,
+			   const uint8_t *text, size_t n)
+{
+	if (p->expect[0] == 0 && p->expect[1] == 0)
+		return;
+	uint64_t size = code < 200 ? reply_size(text, n) : 0;
+	for (int i = 0; i < 2; i++)
+		if (p->expect[i])
+			ftp_expect_set_reply(c->ftp, p->expect[i], size, code >= 200 ? code : 0,
+					     c->now_us);
 }
 
 /* A reply's first line: code, separator, text.  Continuation lines of a
@@ -700,6 +813,7 @@ static void on_reply(struct dissect_ctx *c, const struct flow *f, struct ftp_sta
 	struct ftp_pending *p = &s->pending[s->pending_head];
 	if (p->file >= 0 && p->file < s->n_files)
 		s->files[p->file].reply_code = code;
+	transfer_reply(c, p, code, text, n);
 	if (code < 200)
 		return; /* preliminary: the command's last word is still to come */
 	if (p->verb == V_SIZE && code == 213 && s->size_query) {
@@ -906,6 +1020,24 @@ static int ftp_probe(const uint8_t *data, size_t len, int dir)
 	return 1;
 }
 
+/* A RETR of a firmware-like file is a firmware download requested on
+ * this control connection (the data flow carries the bytes and its own
+ * evidence); the name rules are intent.c's. */
+static void ftp_intent(const void *state, struct intent_input *in)
+{
+	const struct ftp_state *s = state;
+	for (unsigned i = 0; i < s->n_files; i++) {
+		const char *why = NULL;
+		if (s->files[i].verb != V_RETR || s->files[i].name == NULL ||
+		    !intent_name_is_firmware(s->files[i].name, &why))
+			continue;
+		const char *base = strrchr(s->files[i].name, '/');
+		intent_vote(in, INTENT_FOTA, CONF_CONFIRMED, "FTP RETR %.80s; %s",
+			    base ? base + 1 : s->files[i].name, why ? why : "firmware-like name");
+		return;
+	}
+}
+
 static const uint16_t ftp_ports[] = {21, 0};
 static const uint16_t ftp_ndpi[] = {NDPI_PROTOCOL_FTP_CONTROL, 0};
 
@@ -920,14 +1052,32 @@ const struct dissector dissector_ftp = {
 	.gap = ftp_gap,
 	.free = ftp_free,
 	.json_apnwatch = ftp_json_apnwatch,
+	.intent = ftp_intent,
 };
 
 /* ---- the data connection ---- */
 
+/* Bytes hashed per data flow when dissect_ctx.transfer_max_bytes is 0. */
+#define FTP_XFER_CAP_DEFAULT (64ull << 20)
+
+/* In stream mode (RFC 959 3.4.1) the file is every byte one side sends,
+ * and its end is that side's close: the data flow's bytes are hashed as
+ * they pass, and a transfer is whole when the sender closed with a FIN
+ * and nothing was lost. */
 struct ftp_data_state {
 	uint8_t started, linked, complete, gap;
+	uint8_t sender;   /* 1 + the direction that carries the file; 0 none yet */
+	uint8_t two_way;  /* bytes both ways: not one file */
+	uint8_t capped, hash_err, finished;
 	uint64_t bytes[2];
+	uint64_t hashed;
 	struct ftp_expect_info info;
+	struct sha256 hash;
+	const struct ftp_expect *fe; /* the engine's table: the 150 and 226 come later */
+	const struct flow *flow;     /* its flow (the state lives in it): how it closed */
+	struct app_transfer t;
+	char name[TRANSFER_NAME_MAX];
+	char url[TRANSFER_URL_MAX];
 };
 
 static int ftp_data_claim(struct dissect_ctx *c, const struct flow *f)
@@ -936,15 +1086,43 @@ static int ftp_data_claim(struct dissect_ctx *c, const struct flow *f)
 	return ftp_expect_claim(c->ftp, &f->key, now);
 }
 
+/* Payload of direction dir: hashed while it is one side's, in order, and
+ * under the flow's cap. */
+static void data_bytes(struct dissect_ctx *c, struct ftp_data_state *s, int dir,
+		       const uint8_t *data, size_t len)
+{
+	s->t.end_us = c->now_us;
+	if (s->sender == 0)
+		s->sender = (uint8_t)(dir + 1);
+	if (s->sender != dir + 1 && !s->two_way) {
+		s->two_way = 1;
+		sha256_free(&s->hash);
+	}
+	if (s->hash.ctx == NULL)
+		return;
+	uint64_t cap = c->transfer_max_bytes ? c->transfer_max_bytes : FTP_XFER_CAP_DEFAULT;
+	if (s->hashed + len > cap) {
+		s->capped = 1;
+		sha256_free(&s->hash);
+		return;
+	}
+	s->hashed += len;
+	sha256_update(&s->hash, data, len);
+}
+
 static void ftp_data_parse(struct dissect_ctx *c, struct flow *f, void *state, int dir,
 			   const uint8_t *data, size_t len)
 {
 	struct ftp_data_state *s = state;
-	(void)data;
 	if (!s->started) {
 		s->started = 1;
 		cnt_inc(c->cnt, CNT_DIS_FTPDATA_FLOWS);
+		s->t.start_us = c->now_us;
+		if (sha256_init(&s->hash) < 0)
+			s->hash_err = 1;
 	}
+	s->flow = f;
+	s->fe = c->ftp;
 	/* The command may follow the connection (PASV, connect, RETR): ask
 	 * until it is known. */
 	if (!s->complete && ftp_expect_take(c->ftp, &f->key, &s->info)) {
@@ -954,6 +1132,8 @@ static void ftp_data_parse(struct dissect_ctx *c, struct flow *f, void *state, i
 		s->complete = s->info.command[0] != '\0';
 	}
 	s->bytes[dir & 1] += len;
+	if (len)
+		data_bytes(c, s, dir & 1, data, len);
 }
 
 static void ftp_data_gap(struct dissect_ctx *c, struct flow *f, void *state, int dir)
@@ -964,6 +1144,13 @@ static void ftp_data_gap(struct dissect_ctx *c, struct flow *f, void *state, int
 	if (!s->gap)
 		cnt_inc(c->cnt, CNT_DIS_FTPDATA_TRUNC);
 	s->gap = 1;
+	sha256_free(&s->hash);
+}
+
+static void ftp_data_free(void *state)
+{
+	struct ftp_data_state *s = state;
+	sha256_free(&s->hash);
 }
 
 static int is_transfer(const char *cmd)
@@ -992,6 +1179,72 @@ static void ftp_data_json_ecs(const void *state, struct jw *w)
 	jw_end(w);
 }
 
+/* How the file went: the first reason it is not whole wins. */
+static enum transfer_hash_state data_hash_state(const struct ftp_data_state *s)
+{
+	uint8_t close = s->flow ? s->flow->tcp_close : 0;
+	int fin = s->sender ? (close & (1u << (s->sender - 1))) != 0 : (close & 3) != 0;
+	uint64_t size = s->sender ? s->bytes[s->sender - 1] : 0;
+	if (s->hash_err || s->two_way)
+		return TRANSFER_HASH_ERROR;
+	if (s->gap)
+		return TRANSFER_HASH_GAP;
+	if (s->capped)
+		return TRANSFER_HASH_CAP;
+	/* APPE: the bytes are the end of a file, not the file. */
+	if (!fin || strcmp(s->info.command, "APPE") == 0 || size < s->info.size)
+		return TRANSFER_HASH_SHORT;
+	return TRANSFER_HASH_OK;
+}
+
+/* Fills the transfer once, at the flow's end: the control connection's
+ * later news (the 150's size, the 226) are read by handle first. */
+static void data_finish(struct ftp_data_state *s)
+{
+	struct ftp_expect_info now;
+	struct app_transfer *t = &s->t;
+	if (ftp_expect_get(s->fe, s->info.handle, &now)) {
+		s->info.size = now.size;
+		s->info.reply = now.reply;
+	}
+	const char *file = s->info.file, *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	snprintf(s->name, sizeof(s->name), "%s", base);
+	if (s->info.server[0])
+		snprintf(s->url, sizeof(s->url), "ftp://%s%s%s", s->info.server,
+			 file[0] == '/' ? "" : "/", file);
+	t->protocol = "ftp";
+	t->method = s->info.command;
+	t->name = s->name[0] ? s->name : NULL;
+	t->url = s->url[0] ? s->url : NULL;
+	t->size = s->sender ? s->bytes[s->sender - 1] : 0;
+	t->declared_size = s->info.size;
+	t->to_device = (uint8_t)(strcmp(s->info.command, "RETR") == 0);
+	t->status_ok = (uint8_t)(s->info.reply / 100 == 2);
+	if (t->end_us == 0)
+		t->end_us = t->start_us;
+	t->hash_state = (uint8_t)data_hash_state(s);
+	if (t->hash_state == TRANSFER_HASH_OK)
+		sha256_final(&s->hash, t->sha256);
+	else
+		sha256_free(&s->hash);
+	s->finished = 1;
+}
+
+/* A RETR, STOR, STOU or APPE data flow is one transfer; LIST's and
+ * NLST's are none.  The const is cast away: the registry calls this once,
+ * at the flow's end, on state it allocated writable. */
+static size_t ftp_data_transfers(const void *state, const struct app_transfer **v)
+{
+	struct ftp_data_state *s = (struct ftp_data_state *)state;
+	if (!s->linked || !is_transfer(s->info.command))
+		return 0;
+	if (!s->finished)
+		data_finish(s);
+	*v = &s->t;
+	return 1;
+}
+
 static void ftp_data_json_apnwatch(const void *state, struct jw *w)
 {
 	const struct ftp_data_state *s = state;
@@ -1013,6 +1266,8 @@ const struct dissector dissector_ftp_data = {
 	.state_size = sizeof(struct ftp_data_state),
 	.parse = ftp_data_parse,
 	.gap = ftp_data_gap,
+	.free = ftp_data_free,
 	.json_ecs = ftp_data_json_ecs,
 	.json_apnwatch = ftp_data_json_apnwatch,
+	.transfers = ftp_data_transfers,
 };

@@ -9,6 +9,11 @@
  * Expectations live FTP_EXPECT_TTL_US of packet time (120 s); the table keeps
  * at most max of them and drops the oldest when full.  One endpoint holds
  * one expectation: a newer announcement of the same endpoint replaces it.
+ *
+ * Once its data flow took it with its command, an expectation stays (no
+ * other flow can claim it) so that the control connection's later news
+ * reach the data flow by handle: the size from "150 ... (N bytes)" and
+ * the final reply (226).  Each such news renews its life.
  */
 #ifndef APN_FTP_H
 #define APN_FTP_H
@@ -22,12 +27,17 @@
 
 #define FTP_NAME_MAX 255 /* bytes kept of a file name, a user, a command line */
 #define FTP_EXPECT_TTL_US (120ull * 1000000)
+#define FTP_SERVER_MAX 48 /* "[" IPv6 "]" and NUL */
 
 /* What a data connection learns from its control connection. */
 struct ftp_expect_info {
 	char control[COMMUNITY_ID_LEN]; /* the control flow's Community ID */
 	char command[5];                /* "RETR", "STOR", "LIST", ...; "" while unknown */
 	char file[FTP_NAME_MAX + 1];    /* the command's argument (NUL-free); "" when none */
+	char server[FTP_SERVER_MAX];    /* the control server's address as a URL host */
+	uint64_t size;                  /* the file's size (SIZE, 150 reply); 0 unknown */
+	uint16_t reply;                 /* the command's final reply (226...); 0 not yet */
+	uint64_t handle;                /* the expectation, for ftp_expect_get() */
 };
 
 struct ftp_expect;
@@ -48,12 +58,22 @@ uint64_t ftp_expect_add(struct ftp_expect *fe, const struct ip_addr *addr, uint1
  * nothing when it is gone. */
 void ftp_expect_set_command(struct ftp_expect *fe, uint64_t handle, const char *command,
 			    const uint8_t *arg, size_t arg_len);
-/* 1 when an expectation alive at now_us matches either end of key (the
- * newest wins); it is then bound to key.  0 otherwise. */
+/* Records the control server's address (a URL host) for handle. */
+void ftp_expect_set_server(struct ftp_expect *fe, uint64_t handle, const char *server);
+/* Records what the control connection said of handle's transfer at now_us:
+ * a size when not 0, a final reply code when not 0; renews its life.  Does
+ * nothing when it is gone. */
+void ftp_expect_set_reply(struct ftp_expect *fe, uint64_t handle, uint64_t size, uint16_t reply,
+			  uint64_t now_us);
+/* Copies expectation handle into *out and returns 1; 0 when it is gone. */
+int ftp_expect_get(const struct ftp_expect *fe, uint64_t handle, struct ftp_expect_info *out);
+/* 1 when an expectation alive at now_us, not taken yet, matches either end
+ * of key (the newest wins); it is then bound to key.  0 otherwise. */
 int ftp_expect_claim(struct ftp_expect *fe, const struct flow_key *key, uint64_t now_us);
 /* Copies the expectation bound to key into *out and returns 1; 0 when
- * none.  The expectation is removed once its command is known, so a flow
- * that asks before the client sent the command can ask again. */
+ * none.  Once its command is known it is taken: a flow that asks before
+ * the client sent the command can ask again, but once only after; later
+ * news come through ftp_expect_get(). */
 int ftp_expect_take(struct ftp_expect *fe, const struct flow_key *key,
 		    struct ftp_expect_info *out);
 /* Expectations held (expired ones included until they are swept). */

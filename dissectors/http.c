@@ -29,13 +29,17 @@
  * as it passes.  The client is the side that sent the first request (or did
  * not send the first response): the device may be either.
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ndpi/ndpi_protocol_ids.h>
 
 #include "dissector.h"
+#include "intent.h"
 #include "util-reader.h"
+#include "util-sha256.h"
 
 #define HTTP_LINE_MAX 8192    /* one line: nginx's and Apache's default limit */
 #define HTTP_HEADER_MAX 65536 /* one message's start line and fields */
@@ -48,6 +52,8 @@
 #define OMADM_BODY_MAX 65536 /* bytes of one OMA-DM body scanned */
 #define OMADM_NODES_MAX 16
 #define OMADM_NODE_MAX 255
+#define HTTP_XFER_MAX 8                       /* transfers kept; more are counted */
+#define HTTP_XFER_CAP_DEFAULT (64ull << 20) /* bytes hashed per flow when unset */
 
 /* Where a direction's parser is. */
 enum http_phase {
@@ -98,6 +104,21 @@ struct http_msg {
 	uint8_t has_cl, cl_bad, te, te_chunked;
 	uint8_t counted; /* body bytes are counted (chunked, close-delimited) */
 	uint8_t omadm, ct_seen;
+	uint8_t upload;  /* a PUT or POST: its body is a transfer */
+	uint8_t encoded; /* a content or transfer coding other than chunked/identity */
+};
+
+/* What a transfer keeps besides its struct app_transfer. */
+struct http_xfer_aux {
+	struct sha256 hash; /* ctx NULL once final or given up */
+	char *method, *name, *url, *ctype;
+	int8_t txn;     /* its transaction in txn[] (an upload's status), -1 none */
+	uint8_t upload; /* a request's body: its response tells success */
+};
+
+struct http_xfers {
+	struct app_transfer t[HTTP_XFER_MAX]; /* contiguous: transfers() hands them out */
+	struct http_xfer_aux a[HTTP_XFER_MAX];
 };
 
 struct http_dir {
@@ -108,6 +129,8 @@ struct http_dir {
 	size_t line_len, line_cap;
 	uint8_t *scan; /* OMA-DM XML body bytes not scanned yet */
 	size_t scan_len, scan_cap, scan_total;
+	struct app_transfer *xt; /* the body being hashed, NULL when none */
+	struct http_xfer_aux *xa;
 };
 
 struct omadm_state {
@@ -137,6 +160,11 @@ struct http_state {
 	uint32_t pend_head, pend_n;
 	struct hstr sname; /* the first Host without its port */
 	struct omadm_state om;
+	struct http_xfers *xf; /* allocated on the first transfer */
+	uint32_t n_xf;         /* kept, at most HTTP_XFER_MAX */
+	uint64_t xf_total;     /* bodies seen, kept or not */
+	uint64_t hashed;       /* bytes hashed in this flow (the cap) */
+	const struct flow *flow; /* its flow: addresses, and how the flow ended */
 };
 
 /* ---------------------------------------------------------------------
@@ -458,6 +486,226 @@ static void omadm_feed(struct omadm_state *om, struct http_dir *d, const struct 
 }
 
 /* ---------------------------------------------------------------------
+ * Transfers (firmware evidence): every response body, and the bodies of
+ * PUT and POST requests, hashed in order as they pass (nothing is
+ * buffered).  A body's hash is given only when every byte was seen: a gap,
+ * the flow's byte cap, a content coding, a 206 part or an early end keep
+ * the size and drop the hash.
+ * --------------------------------------------------------------------- */
+
+static struct rd hstr_rd(const struct hstr *h);
+
+/* A NUL-terminated copy of at most max bytes of v; NULL when empty. */
+static char *rd_strdup(const struct rd *v, size_t max)
+{
+	size_t n = rd_left(v) < max ? rd_left(v) : max;
+	if (n == 0)
+		return NULL;
+	char *p = malloc(n + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, rd_ptr(v), n);
+	p[n] = '\0';
+	return p;
+}
+
+/* The path of a request target (origin-form or absolute-form) without
+ * query and fragment; empty for other forms. */
+static struct rd target_path(const struct rd *target)
+{
+	static const uint8_t none[1];
+	struct rd t = *target;
+	if (rd_peek(&t, 0) != '/') {
+		long a = rd_find(&t, "://");
+		if (a < 0)
+			return rd_init(none, 0);
+		rd_skip(&t, (size_t)a + 3);
+		size_t n = 0;
+		while (n < rd_left(&t) && rd_peek(&t, n) != '/' && rd_peek(&t, n) != '?' &&
+		       rd_peek(&t, n) != '#')
+			n++;
+		rd_skip(&t, n);
+	}
+	size_t end = 0;
+	while (end < rd_left(&t) && rd_peek(&t, end) != '?' && rd_peek(&t, end) != '#')
+		end++;
+	return rd_sub(&t, end);
+}
+
+/* file.name: the path's last segment (not percent-decoded); NULL if none. */
+static char *xfer_name(const struct rd *target)
+{
+	struct rd path = target_path(target);
+	size_t n = rd_left(&path), i = n;
+	while (i && rd_peek(&path, i - 1) != '/')
+		i--;
+	rd_skip(&path, i);
+	return rd_strdup(&path, TRANSFER_NAME_MAX);
+}
+
+/* The server's address as a URL host ("[v6]"), with ":port" unless 80. */
+static void server_authority(const struct http_state *s, char *out, size_t len)
+{
+	struct ip_addr a;
+	uint16_t port;
+	char ip[INET6_ADDRSTRLEN] = "";
+	out[0] = '\0';
+	if (s->flow == NULL)
+		return;
+	if (s->client_known && s->client_dir == 1)
+		flow_source(s->flow, &a, &port);
+	else
+		flow_destination(s->flow, &a, &port);
+	if (a.family == 0 || inet_ntop(a.family == 4 ? AF_INET : AF_INET6, a.a, ip, sizeof(ip)) == NULL)
+		return;
+	const char *l = a.family == 6 ? "[" : "", *r = a.family == 6 ? "]" : "";
+	if (port == 80)
+		snprintf(out, len, "%s%s%s", l, ip, r);
+	else
+		snprintf(out, len, "%s%s%s:%u", l, ip, r, (unsigned)port);
+}
+
+/* url.original of a transfer: an absolute-form target as it is, else
+ * "http://" Host (or the server's address) and the origin-form target;
+ * the fragment never (a client does not send one, but a target may hold
+ * one).  NULL for other forms. */
+static char *xfer_url(const struct http_state *s, const struct http_txn *t)
+{
+	struct rd target = hstr_rd(&t->uri), host = hstr_rd(&t->host);
+	char buf[TRANSFER_URL_MAX], auth[INET6_ADDRSTRLEN + 16];
+	size_t hash = rd_index(&target, '#');
+	target = rd_sub(&target, hash);
+	if (rd_peek(&target, 0) == '/') {
+		if (rd_left(&host) == 0) {
+			server_authority(s, auth, sizeof(auth));
+			host = rd_init((const uint8_t *)auth, strlen(auth));
+		}
+		if (rd_left(&host) == 0)
+			return NULL;
+		snprintf(buf, sizeof(buf), "http://%.*s%.*s", (int)rd_left(&host),
+			 (const char *)rd_ptr(&host), (int)rd_left(&target),
+			 (const char *)rd_ptr(&target));
+	} else if (rd_find(&target, "://") > 0) {
+		/* Without userinfo: a password has no place in an event. */
+		struct rd scheme = target, rest = target;
+		scheme = rd_sub(&scheme, (size_t)rd_find(&target, "://") + 3);
+		rd_skip(&rest, rd_left(&scheme));
+		size_t auth_len = 0, at = 0;
+		while (auth_len < rd_left(&rest) && rd_peek(&rest, auth_len) != '/' &&
+		       rd_peek(&rest, auth_len) != '?')
+			if (rd_peek(&rest, auth_len++) == '@')
+				at = auth_len;
+		rd_skip(&rest, at);
+		snprintf(buf, sizeof(buf), "%.*s%.*s", (int)rd_left(&scheme),
+			 (const char *)rd_ptr(&scheme), (int)rd_left(&rest),
+			 (const char *)rd_ptr(&rest));
+	} else {
+		return NULL;
+	}
+	struct rd u = rd_init((const uint8_t *)buf, strlen(buf));
+	return rd_strdup(&u, TRANSFER_URL_MAX - 1);
+}
+
+/* The media type of a Content-Type value, without its parameters. */
+static char *xfer_ctype(const struct hstr *ct)
+{
+	struct rd v = hstr_rd(ct);
+	struct rd media = rd_sub(&v, rd_index(&v, ';'));
+	media = rd_rest_trimmed(&media);
+	return rd_strdup(&media, HTTP_NAME_MAX);
+}
+
+/* A message with a body begins a transfer, if one is still free. */
+static void xfer_begin(struct dissect_ctx *c, struct http_state *s, int dir, uint64_t declared)
+{
+	struct http_dir *d = &s->d[dir];
+	const struct http_msg *m = &d->m;
+	s->xf_total++;
+	if (s->n_xf >= HTTP_XFER_MAX)
+		return;
+	if (s->xf == NULL && (s->xf = calloc(1, sizeof(*s->xf))) == NULL)
+		return;
+	struct app_transfer *t = &s->xf->t[s->n_xf];
+	struct http_xfer_aux *a = &s->xf->a[s->n_xf];
+	s->n_xf++;
+	const struct http_txn *tx = m->t;
+	a->txn = tx && s->txn ? (int8_t)(tx - s->txn) : -1;
+	a->upload = m->is_req;
+	if (tx) {
+		struct rd method = hstr_rd(&tx->method), target = hstr_rd(&tx->uri);
+		a->method = rd_strdup(&method, HTTP_METHOD_MAX);
+		a->name = xfer_name(&target);
+		a->url = xfer_url(s, tx);
+		a->ctype = xfer_ctype(m->is_req ? &tx->req_ct : &tx->resp_ct);
+	}
+	t->protocol = "http";
+	t->method = a->method;
+	t->name = a->name;
+	t->url = a->url;
+	t->content_type = a->ctype;
+	t->declared_size = declared;
+	t->start_us = t->end_us = c->now_us;
+	/* Direction 1 goes to the flow's source: the device side (flow.h). */
+	t->to_device = (uint8_t)(dir == 1);
+	t->status_ok = (uint8_t)(!m->is_req && m->status / 100 == 2);
+	if (m->encoded)
+		t->hash_state = TRANSFER_HASH_ENCODED; /* the bytes are not the file */
+	else if (!m->is_req && m->status == 206)
+		t->hash_state = TRANSFER_HASH_SHORT; /* a part is not the file */
+	else if (sha256_init(&a->hash) < 0)
+		t->hash_state = TRANSFER_HASH_ERROR;
+	d->xt = t;
+	d->xa = a;
+}
+
+/* Body bytes of the transfer in d: counted, and hashed while the flow is
+ * under its cap. */
+static void xfer_bytes(struct dissect_ctx *c, struct http_state *s, struct http_dir *d,
+		       const struct rd *b)
+{
+	size_t n = rd_left(b);
+	if (d->xt == NULL || n == 0)
+		return;
+	d->xt->size += n;
+	d->xt->end_us = c->now_us;
+	if (d->xt->hash_state != TRANSFER_HASH_OK)
+		return;
+	uint64_t cap = c->transfer_max_bytes ? c->transfer_max_bytes : HTTP_XFER_CAP_DEFAULT;
+	if (s->hashed + n > cap) {
+		d->xt->hash_state = TRANSFER_HASH_CAP;
+		sha256_free(&d->xa->hash);
+		return;
+	}
+	s->hashed += n;
+	sha256_update(&d->xa->hash, rd_ptr(b), n);
+}
+
+/* A mark against the transfer in d that does not end it (a gap in a
+ * body that runs to the close): its hash is given up. */
+static void xfer_spoil(struct http_dir *d, enum transfer_hash_state why)
+{
+	if (d->xt == NULL)
+		return;
+	if (d->xt->hash_state == TRANSFER_HASH_OK)
+		d->xt->hash_state = (uint8_t)why;
+	sha256_free(&d->xa->hash);
+}
+
+/* The body in d ended: how is told by how (TRANSFER_HASH_OK when every
+ * byte framed by the message arrived). */
+static void xfer_end(struct http_dir *d, enum transfer_hash_state how)
+{
+	if (d->xt == NULL)
+		return;
+	if (how != TRANSFER_HASH_OK)
+		xfer_spoil(d, how);
+	if (d->xt->hash_state == TRANSFER_HASH_OK)
+		sha256_final(&d->xa->hash, d->xt->sha256);
+	d->xt = NULL;
+	d->xa = NULL;
+}
+
+/* ---------------------------------------------------------------------
  * The per-direction state machine.
  * --------------------------------------------------------------------- */
 
@@ -473,6 +721,7 @@ static void dir_release(struct http_dir *d)
 static void dir_fail(struct dissect_ctx *c, struct http_dir *d, enum counter_id id)
 {
 	cnt_inc(c->cnt, id);
+	xfer_end(d, TRANSFER_HASH_ERROR);
 	d->phase = PH_DEAD;
 	dir_release(d);
 }
@@ -513,6 +762,7 @@ static int request_line(struct http_state *s, struct http_dir *d, struct rd *lin
 	pend_push(s, mclass, idx);
 	d->m.is_req = 1;
 	d->m.mclass = mclass;
+	d->m.upload = (uint8_t)(rd_eq_ci(&method, "put") || rd_eq_ci(&method, "post"));
 	d->m.t = t;
 	return 1;
 }
@@ -530,6 +780,7 @@ static void dir_resync(struct dissect_ctx *c, struct http_state *s, int dir, int
 {
 	struct http_dir *d = &s->d[dir];
 	cnt_inc(c->cnt, CNT_DIS_HTTP_INVALID);
+	xfer_end(d, TRANSFER_HASH_ERROR); /* a body whose framing broke */
 	if (lost_start && is_server_dir(s, dir))
 		pend_drop(s);
 	memset(&d->m, 0, sizeof(d->m));
@@ -621,14 +872,29 @@ static void content_length(struct http_msg *m, struct rd *v)
 /* Transfer-Encoding: chunked counts only as the final coding (RFC 9112 6.1). */
 static void transfer_encoding(struct http_msg *m, struct rd *v)
 {
-	size_t last = 0;
-	for (size_t i = 0; i < rd_left(v); i++)
-		if (rd_peek(v, i) == ',')
-			last = i + 1;
-	rd_skip(v, last);
-	struct rd coding = rd_rest_trimmed(v);
 	m->te = 1;
-	m->te_chunked = (uint8_t)rd_eq_ci(&coding, "chunked");
+	while (rd_left(v)) {
+		struct rd item = rd_sub(v, rd_index(v, ','));
+		rd_skip(v, rd_left(v) ? 1 : 0);
+		struct rd coding = rd_rest_trimmed(&item);
+		m->te_chunked = (uint8_t)rd_eq_ci(&coding, "chunked");
+		/* gzip, chunked: the chunks' data is not the file */
+		if (!m->te_chunked && rd_left(&coding) && !rd_eq_ci(&coding, "identity"))
+			m->encoded = 1;
+	}
+}
+
+/* Content-Encoding other than identity (RFC 9110 8.4): the body is not
+ * the file as the server keeps it, so its hash would not be the file's. */
+static void content_encoding(struct http_msg *m, struct rd *v)
+{
+	while (rd_left(v)) {
+		struct rd item = rd_sub(v, rd_index(v, ','));
+		rd_skip(v, rd_left(v) ? 1 : 0);
+		struct rd coding = rd_rest_trimmed(&item);
+		if (rd_left(&coding) && !rd_eq_ci(&coding, "identity"))
+			m->encoded = 1;
+	}
 }
 
 static void content_type(struct http_state *s, struct http_msg *m, struct rd *v)
@@ -714,6 +980,8 @@ static void field_line(struct http_state *s, struct http_msg *m, struct rd *line
 		content_length(m, &v);
 	else if (rd_eq_ci(&name, "transfer-encoding"))
 		transfer_encoding(m, &v);
+	else if (rd_eq_ci(&name, "content-encoding"))
+		content_encoding(m, &v);
 	else if (rd_eq_ci(&name, "content-type"))
 		content_type(s, m, &v);
 	else if (m->is_req && rd_eq_ci(&name, "host"))
@@ -770,6 +1038,9 @@ static void end_of_fields(struct dissect_ctx *c, struct http_state *s, int dir)
 		*(m->is_req ? &m->t->req_bytes : &m->t->resp_bytes) = k == BODY_LEN ? m->cl : 0;
 	}
 	m->counted = k == BODY_CHUNKED || k == BODY_CLOSE;
+	if ((k == BODY_CHUNKED || k == BODY_CLOSE || (k == BODY_LEN && m->cl)) &&
+	    (!m->is_req || m->upload))
+		xfer_begin(c, s, dir, k == BODY_LEN ? m->cl : 0);
 	switch (k) {
 	case BODY_LEN:
 		d->left = m->cl;
@@ -844,8 +1115,10 @@ static void handle_line(struct dissect_ctx *c, struct http_state *s, int dir, st
 			d->phase = PH_CHUNK_SIZE;
 		break;
 	case PH_TRAILERS:
-		if (n == 0)
+		if (n == 0) {
+			xfer_end(d, TRANSFER_HASH_OK); /* the last chunk and its trailers */
 			message_done(d);
+		}
 		break;
 	default:
 		break;
@@ -892,7 +1165,8 @@ static int next_line(struct dissect_ctx *c, struct http_dir *d, struct rd *r, st
 	return 1;
 }
 
-static void body_bytes(struct http_state *s, struct http_dir *d, struct rd *r)
+static void body_bytes(struct dissect_ctx *c, struct http_state *s, struct http_dir *d,
+		       struct rd *r)
 {
 	size_t n = rd_left(r);
 	if (d->phase != PH_BODY_CLOSE && d->left < n)
@@ -903,15 +1177,18 @@ static void body_bytes(struct http_state *s, struct http_dir *d, struct rd *r)
 		*(m->is_req ? &m->t->req_bytes : &m->t->resp_bytes) += n;
 	if (m->omadm == OMADM_XML)
 		omadm_feed(&s->om, d, &b);
+	xfer_bytes(c, s, d, &b);
 	if (d->phase == PH_BODY_CLOSE)
 		return;
 	d->left -= n;
 	if (d->left)
 		return;
-	if (d->phase == PH_CHUNK_DATA)
+	if (d->phase == PH_CHUNK_DATA) {
 		d->phase = PH_CHUNK_END;
-	else
+	} else {
+		xfer_end(d, TRANSFER_HASH_OK);
 		message_done(d);
+	}
 }
 
 /* After a gap: a segment that starts a message of this direction's role. */
@@ -941,7 +1218,8 @@ static int may_start(const uint8_t *p, size_t n)
  * when the capture began mid-connection) are dropped when the segment
  * starts one.  On the server side, the answer to an HTTP/0.9 request is a
  * bare body up to the close. */
-static void segment_starts(struct http_state *s, int dir, const struct rd *r)
+static void segment_starts(struct dissect_ctx *c, struct http_state *s, int dir,
+			   const struct rd *r)
 {
 	struct http_dir *d = &s->d[dir];
 	if (d->line_len && !may_start(d->line, d->line_len) && looks_like_start(s, dir, r))
@@ -956,6 +1234,7 @@ static void segment_starts(struct http_state *s, int dir, const struct rd *r)
 		if (t)
 			t->resp_body = 1;
 		d->phase = PH_BODY_CLOSE;
+		xfer_begin(c, s, dir, 0);
 	}
 }
 
@@ -971,7 +1250,7 @@ static void http_parse(struct dissect_ctx *c, struct flow *f, void *state, int d
 		       const uint8_t *data, size_t len)
 {
 	struct http_state *s = state;
-	(void)f;
+	s->flow = f; /* the state lives in f: valid as long as s is */
 	take(c, s);
 	dir &= 1;
 	struct http_dir *d = &s->d[dir];
@@ -983,12 +1262,12 @@ static void http_parse(struct dissect_ctx *c, struct flow *f, void *state, int d
 		d->line_len = 0;
 	}
 	if (d->phase == PH_START)
-		segment_starts(s, dir, &r);
+		segment_starts(c, s, dir, &r);
 	/* After an invalid message the rest of the segment is dropped. */
 	while (rd_left(&r) && !s->tunnel && d->phase != PH_DEAD && d->phase != PH_RESYNC) {
 		if (d->phase == PH_BODY_LEN || d->phase == PH_CHUNK_DATA ||
 		    d->phase == PH_BODY_CLOSE) {
-			body_bytes(s, d, &r);
+			body_bytes(c, s, d, &r);
 			continue;
 		}
 		struct rd line;
@@ -1005,15 +1284,18 @@ static void http_parse(struct dissect_ctx *c, struct flow *f, void *state, int d
 static void http_gap(struct dissect_ctx *c, struct flow *f, void *state, int dir)
 {
 	struct http_state *s = state;
-	(void)f;
+	s->flow = f;
 	take(c, s);
 	struct http_dir *d = &s->d[dir & 1];
 	if (s->tunnel || d->phase == PH_DEAD || d->phase == PH_RESYNC)
 		return;
 	if (d->phase != PH_START || d->line_len)
 		cnt_inc(c->cnt, CNT_DIS_HTTP_TRUNC); /* a message was cut short */
-	if (d->phase == PH_BODY_CLOSE)
+	if (d->phase == PH_BODY_CLOSE) {
+		xfer_spoil(d, TRANSFER_HASH_GAP); /* still counted up to the close */
 		return;
+	}
+	xfer_end(d, TRANSFER_HASH_GAP);
 	if (d->phase == PH_START && s->client_known) {
 		/* The lost bytes began a message: on the server side the
 		 * response to the oldest request, on the client side a
@@ -1048,6 +1330,70 @@ static void http_free(void *state)
 	hstr_free(&s->om.content_type);
 	for (uint8_t i = 0; i < s->om.n_nodes; i++)
 		hstr_free(&s->om.nodes[i]);
+	for (uint32_t i = 0; s->xf && i < s->n_xf; i++) {
+		struct http_xfer_aux *a = &s->xf->a[i];
+		sha256_free(&a->hash);
+		free(a->method);
+		free(a->name);
+		free(a->url);
+		free(a->ctype);
+	}
+	free(s->xf);
+	s->xf = NULL;
+	s->d[0].xt = s->d[1].xt = NULL;
+}
+
+/* The flow has ended: a body still open is finished here.  One that runs
+ * to the close is whole when its sender closed with a FIN (RFC 9112 6.3
+ * item 8); any other is short.  An upload succeeded when its response was
+ * 2xx.  The const is cast away: the registry calls this once, at the
+ * flow's end, on state it allocated writable. */
+static size_t http_transfers(const void *state, const struct app_transfer **v)
+{
+	struct http_state *s = (struct http_state *)state;
+	for (int dir = 0; dir < 2; dir++) {
+		struct http_dir *d = &s->d[dir];
+		int fin = s->flow && (s->flow->tcp_close & (1u << dir));
+		if (d->xt)
+			xfer_end(d, d->phase == PH_BODY_CLOSE && fin ? TRANSFER_HASH_OK
+								       : TRANSFER_HASH_SHORT);
+	}
+	for (uint32_t i = 0; i < s->n_xf; i++) {
+		const struct http_xfer_aux *a = &s->xf->a[i];
+		const struct http_txn *t = a->txn >= 0 && s->txn ? &s->txn[a->txn] : NULL;
+		if (a->upload && t)
+			s->xf->t[i].status_ok = (uint8_t)(t->has_resp && t->status / 100 == 2);
+	}
+	*v = s->xf ? s->xf->t : NULL;
+	return s->n_xf;
+}
+
+/* The client's User-Agent; OMA-DM proves device management, and FUMO
+ * nodes a firmware update.  A firmware-like file name is not judged here:
+ * intent.c does that from the transfers. */
+static void http_intent(const void *state, struct intent_input *in)
+{
+	const struct http_state *s = state;
+	for (uint32_t i = 0; s->txn && i < s->n_kept; i++)
+		if (s->txn[i].ua.p) {
+			in->user_agent = s->txn[i].ua.p;
+			break;
+		}
+	if (s->om.messages == 0)
+		return;
+	const char *syntax = s->om.wbxml ? "WBXML" : "XML";
+	if (!s->om.fumo) {
+		intent_vote(in, INTENT_DM, CONF_CONFIRMED, "OMA-DM session (SyncML %s, %u messages)",
+			    syntax, s->om.messages);
+		return;
+	}
+	char nodes[INTENT_EVIDENCE_LEN] = "";
+	size_t n = 0;
+	for (uint8_t i = 0; i < s->om.n_nodes && n < sizeof(nodes); i++)
+		n += (size_t)snprintf(nodes + n, sizeof(nodes) - n, "%s%s", i ? ", " : "",
+				      s->om.nodes[i].p);
+	intent_vote(in, INTENT_FOTA, CONF_CONFIRMED, "OMA-DM FUMO: %s (SyncML %s)",
+		    s->om.n_nodes ? nodes : "node", syntax);
 }
 
 /* ---------------------------------------------------------------------
@@ -1242,4 +1588,6 @@ const struct dissector dissector_http = {
 	.json_ecs = http_json_ecs,
 	.json_apnwatch = http_json_apnwatch,
 	.server_name = http_server_name,
+	.transfers = http_transfers,
+	.intent = http_intent,
 };

@@ -53,6 +53,7 @@
 #include <ndpi/ndpi_protocol_ids.h>
 
 #include "dissector.h"
+#include "intent.h"
 #include "util-reader.h"
 
 #define MQTT_MAX_ITEMS 16   /* topics, filters kept for output */
@@ -1089,6 +1090,184 @@ static void mqtt_json_apnwatch(const void *state, struct jw *w)
 	jw_end(w);
 }
 
+/* ------------------------------------------------------------ intent */
+
+/*
+ * Topics that prove a purpose (docs/intent.md):
+ *   $aws/things/<thing>/jobs/...     AWS IoT Jobs (notify-next, $next/get,
+ *                                    <id>/update, get): OTA jobs -> fota
+ *   $aws/things/<thing>/streams/...  AWS IoT MQTT file streams (the OTA
+ *                                    image itself) -> fota
+ *   <a>/<b>/<c>/.../jobs/<x>...      a "jobs" level at the 4th level or
+ *                                    deeper with a level after it: nRF
+ *                                    Cloud's <stage>/<team>/<device>/jobs/...
+ *                                    and job services built like it -> fota
+ *   $iothub/twin/..., $iothub/methods/...  Azure IoT Hub device twin and
+ *                                    direct methods -> device_management
+ * A PUBLISH of such a topic (either way) confirms; a SUBSCRIBE alone is
+ * probable (every AWS device subscribes to its jobs, update or not).  Any
+ * other PUBLISH from the device is probable telemetry.
+ */
+enum topic_kind { TK_NONE, TK_AWS_JOBS, TK_AWS_STREAMS, TK_JOBS, TK_AZURE };
+
+#define MQTT_WHY_TOPIC 120 /* topic bytes put in one evidence line */
+
+/* Level k (0-based) of the n bytes at s: *at and *len; 0 when none. */
+static int topic_level(const char *s, size_t n, int k, size_t *at, size_t *len)
+{
+	size_t i = 0;
+	for (int lvl = 0; lvl < k; lvl++) {
+		while (i < n && s[i] != '/')
+			i++;
+		if (i >= n)
+			return 0;
+		i++;
+	}
+	size_t e = i;
+	while (e < n && s[e] != '/')
+		e++;
+	*at = i;
+	*len = e - i;
+	return 1;
+}
+
+static int level_is(const char *s, size_t n, int k, const char *lit)
+{
+	size_t at, len;
+	return topic_level(s, n, k, &at, &len) && len == strlen(lit) &&
+	       memcmp(s + at, lit, len) == 0;
+}
+
+static int has_prefix(const char *s, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+	return n >= k && memcmp(s, lit, k) == 0;
+}
+
+/* *jobs_level: the level that says "jobs" (TK_JOBS). */
+static enum topic_kind topic_classify(const char *s, size_t n, int *jobs_level)
+{
+	if (has_prefix(s, n, "$aws/things/")) {
+		if (level_is(s, n, 3, "jobs"))
+			return TK_AWS_JOBS;
+		if (level_is(s, n, 3, "streams"))
+			return TK_AWS_STREAMS;
+		return TK_NONE;
+	}
+	if (has_prefix(s, n, "$iothub/twin/") || has_prefix(s, n, "$iothub/methods/"))
+		return TK_AZURE;
+	for (int k = 3; k < 16; k++) {
+		size_t at, len;
+		if (!topic_level(s, n, k, &at, &len))
+			break;
+		if (len == 4 && memcmp(s + at, "jobs", 4) == 0 && at + len < n) {
+			*jobs_level = k;
+			return TK_JOBS;
+		}
+	}
+	return TK_NONE;
+}
+
+/* Appends the bytes to out (cap with the NUL), printable ASCII only. */
+static void why_put(char *out, size_t cap, size_t *k, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n && *k + 1 < cap; i++) {
+		char ch = p[i];
+		out[(*k)++] = ch >= 0x20 && ch < 0x7f ? ch : '?';
+	}
+	out[*k] = '\0';
+}
+
+/* The topic as evidence may show it: no identifiers.  The thing or
+ * device level of the job topics is named, not printed; every run of 14
+ * or more digits (an IMEI, an IMSI, with or without its check digit)
+ * becomes "<imei>"; long topics are cut with "...". */
+static void topic_shown(const char *s, size_t n, enum topic_kind kind, int jobs_level,
+			char *out, size_t cap)
+{
+	size_t k = 0, skip_at = 0, skip_len = 0;
+	const char *name = NULL;
+	out[0] = '\0';
+	if (kind == TK_AWS_JOBS || kind == TK_AWS_STREAMS) {
+		topic_level(s, n, 2, &skip_at, &skip_len);
+		name = "<thing>";
+	} else if (kind == TK_JOBS) {
+		size_t at, len; /* levels 1 .. jobs-1: team, device */
+		topic_level(s, n, 1, &skip_at, &len);
+		topic_level(s, n, jobs_level, &at, &len);
+		skip_len = at - 1 - skip_at;
+		name = "...";
+	}
+	for (size_t i = 0; i < n && k + 1 < cap;) {
+		if (name && i == skip_at) {
+			why_put(out, cap, &k, name, strlen(name));
+			i += skip_len;
+			continue;
+		}
+		size_t d = i;
+		while (d < n && s[d] >= '0' && s[d] <= '9')
+			d++;
+		if (d - i >= 14) {
+			why_put(out, cap, &k, "<imei>", 6);
+			i = d;
+			continue;
+		}
+		if (d == i)
+			d++;
+		why_put(out, cap, &k, s + i, d - i);
+		i = d;
+	}
+	if (k > MQTT_WHY_TOPIC) {
+		out[MQTT_WHY_TOPIC - 3] = '\0';
+		strcat(out, "...");
+	}
+}
+
+static void mqtt_intent(const void *state, struct intent_input *in)
+{
+	const struct mqtt_state *st = state;
+	char shown[MQTT_WHY_TOPIC + 64];
+	int fota = 0, dm = 0, tel = -1, jl = 0;
+	for (uint32_t i = 0; i < st->n_topics; i++) {
+		const struct mqtt_topic *t = &st->topics[i];
+		enum topic_kind kind = topic_classify(t->topic.s, t->topic.n, &jl);
+		const char *way = t->dir == 0 ? "from" : "to";
+		if (kind == TK_NONE) {
+			if (t->dir == 0 && tel < 0)
+				tel = (int)i;
+			continue;
+		}
+		topic_shown(t->topic.s, t->topic.n, kind, jl, shown, sizeof(shown));
+		if (kind == TK_AZURE && !dm++)
+			intent_vote(in, INTENT_DM, CONF_CONFIRMED, "MQTT PUBLISH %s %s the device",
+				    shown, way);
+		else if (kind != TK_AZURE && !fota++)
+			intent_vote(in, INTENT_FOTA, CONF_CONFIRMED,
+				    "MQTT PUBLISH %s %s the device (%s)", shown, way,
+				    kind == TK_AWS_STREAMS ? "AWS IoT OTA stream"
+				    : kind == TK_AWS_JOBS ? "AWS IoT Jobs" : "jobs topic");
+	}
+	for (uint32_t i = 0; i < st->n_subs; i++) {
+		const struct mqtt_str *f = &st->subs[i].filter;
+		if (f->s == NULL)
+			continue;
+		enum topic_kind kind = topic_classify(f->s, f->n, &jl);
+		if (kind == TK_NONE)
+			continue;
+		topic_shown(f->s, f->n, kind, jl, shown, sizeof(shown));
+		if (kind == TK_AZURE && !dm++)
+			intent_vote(in, INTENT_DM, CONF_PROBABLE, "MQTT SUBSCRIBE %s", shown);
+		else if (kind != TK_AZURE && !fota++)
+			intent_vote(in, INTENT_FOTA, CONF_PROBABLE, "MQTT SUBSCRIBE %s", shown);
+	}
+	if (tel >= 0) {
+		const struct mqtt_topic *t = &st->topics[tel];
+		topic_shown(t->topic.s, t->topic.n, TK_NONE, 0, shown, sizeof(shown));
+		intent_vote(in, INTENT_TELEMETRY, CONF_PROBABLE, "MQTT PUBLISH %s from the device",
+			    shown);
+	}
+}
+
 static const uint16_t mqtt_ports[] = {1883, 0};
 static const uint16_t mqtt_ndpi_ids[] = {NDPI_PROTOCOL_MQTT, 0};
 
@@ -1103,4 +1282,5 @@ const struct dissector dissector_mqtt = {
 	.gap = mqtt_gap,
 	.free = mqtt_free,
 	.json_apnwatch = mqtt_json_apnwatch,
+	.intent = mqtt_intent,
 };

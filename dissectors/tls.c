@@ -58,6 +58,7 @@
 #include <openssl/x509v3.h>
 
 #include "dissector.h"
+#include "intent.h"
 #include "util-reader.h"
 
 #define TLS_REC_MAX (16384u + 2048u) /* TLSCiphertext.length limit (RFC 5246 6.2.3) */
@@ -1433,6 +1434,18 @@ static const char *tls_server_name(const void *state, enum server_name_source *h
 	return s->sni.s;
 }
 
+/* The client's fingerprints for the intent rules (catalog JA3 / JA4
+ * entries name a maker's firmware); TLS itself proves no purpose, so no
+ * vote.  The pointers stay valid until the state is freed. */
+static void tls_intent(const void *state, struct intent_input *in)
+{
+	const struct tls_state *s = state;
+	if (!s->fingerprinted)
+		return;
+	in->ja3 = s->ja3;
+	in->ja4 = s->ja4[0] ? s->ja4 : NULL;
+}
+
 static const uint16_t tls_ports[] = {443, 8443, 8883, 5061, 993, 995, 465, 853, 0};
 static const uint16_t tls_ndpi_ids[] = {NDPI_PROTOCOL_TLS,        NDPI_PROTOCOL_MAIL_IMAPS,
 					NDPI_PROTOCOL_MAIL_POPS,  NDPI_PROTOCOL_MAIL_SMTPS,
@@ -1451,4 +1464,5 @@ const struct dissector dissector_tls = {
 	.json_ecs = tls_json_ecs,
 	.json_apnwatch = tls_json_apnwatch,
 	.server_name = tls_server_name,
+	.intent = tls_intent,
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dissector.h"
+#include "intent.h"
 #include "dns.h"
 #include "ftp.h"
 #include "identity.h"
@@ -105,6 +106,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (d->server_name) {
 		enum server_name_source how;
 		(void)d->server_name(state, &how);
+	}
+	/* What the flow's end asks of a dissector: its transfers (every
+	 * field read, the hash only when complete) and its intent votes;
+	 * sink keeps the reads from being optimised away. */
+	static volatile size_t sink;
+	if (d->transfers) {
+		const struct app_transfer *tv = NULL;
+		size_t n = d->transfers(state, &tv);
+		for (size_t i = 0; i < n; i++) {
+			const struct app_transfer *x = &tv[i];
+			size_t sum = x->size + x->declared_size + x->hash_state;
+			const char *const strs[] = {x->protocol, x->method,  x->name,
+						    x->url,      x->package_uri, x->version,
+						    x->content_type};
+			for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
+				sum += strs[k] ? strlen(strs[k]) : 0;
+			if (x->hash_state == TRANSFER_HASH_OK)
+				sum += x->sha256[0];
+			sink += sum;
+		}
+	}
+	if (d->intent) {
+		struct intent_input in;
+		memset(&in, 0, sizeof(in));
+		d->intent(state, &in);
+		for (size_t i = 0; i < in.n_votes; i++)
+			sink += strlen(in.votes[i].why);
+		sink += (in.user_agent ? strlen(in.user_agent) : 0) + (in.ja3 ? strlen(in.ja3) : 0) +
+			(in.ja4 ? strlen(in.ja4) : 0);
 	}
 	jw_free(&w);
 	if (d->free)

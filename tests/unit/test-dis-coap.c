@@ -13,6 +13,13 @@
  * and LwM2M JSON; execute; endpoint names that carry identity (good and
  * bad digits) reaching identity_session_start, which this test wraps
  * (-Wl,--wrap=identity_session_start).
+ *
+ * Firmware evidence (the transfers callback): Block2 and Block1 runs hashed
+ * in order (the SHA-256 of the file, hard-coded), blocks sent again,
+ * missing, out of order, of the wrong size, a block size lowered mid-way,
+ * the byte cap, a run cut short, a single 2.05 answer of a firmware path,
+ * an LwM2M package push.  Intent: the votes of every LwM2M case and of a
+ * plain CoAP upload.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +32,8 @@
 
 #include "dissector.h"
 #include "identity.h"
+#include "intent.h"
+#include "util-sha256.h"
 
 extern const struct dissector dissector_coap;
 
@@ -969,8 +978,541 @@ static void test_lwm2m_hostile(void **state)
 	fx_free(x);
 }
 
+/* ---------------------------------------------------------------------
+ * Transfers: firmware evidence.
+ * --------------------------------------------------------------------- */
+
+/* The file every transfer test moves: byte i is i * 7 + 3.  Its SHA-256
+ * for the lengths used:
+ *   python3 -c "import hashlib; print(hashlib.sha256(bytes((i*7+3) & 255
+ *               for i in range(2548))).hexdigest())"          (and 300) */
+#define FILE_SHA_2548 "6bd24eeb3680fa4f6107a61e27875ff6d5afcec8b41b9ad2fe6f7f010f54fd78"
+#define FILE_SHA_300 "04773f8726c81cafcfa1a09a82664b98b00d2021031a1715bca1154f2dad3472"
+static uint8_t file_bytes[4096];
+
+static void file_init(void)
+{
+	for (size_t i = 0; i < sizeof(file_bytes); i++)
+		file_bytes[i] = (uint8_t)(i * 7 + 3);
+}
+
+/* One Block2 exchange of GET /fw/EC25.bin: the device asks block num at
+ * szx, the server answers with len bytes of data (the file's bytes at the
+ * block's offset when data is NULL), M = more. */
+static void b2_data(struct fx *x, uint16_t mid, uint32_t num, int szx, int more, size_t len,
+		    const uint8_t *data)
+{
+	struct msg m;
+	m_begin(&m, 0, 1, mid, "\x42");
+	m_str(&m, 11, "fw");
+	m_str(&m, 11, "EC25.bin");
+	m_uint(&m, 23, num << 4 | (uint32_t)szx);
+	m_feed(x, 0, &m);
+	m_begin(&m, 2, 69, mid, "\x42"); /* ACK 2.05 */
+	m_uint(&m, 12, 42);
+	m_uint(&m, 23, num << 4 | (more ? 8u : 0u) | (uint32_t)szx);
+	if (num == 0)
+		m_uint(&m, 28, 2548); /* Size2 */
+	m_payload(&m, data ? data : file_bytes + num * (16u << szx), len);
+	m_feed(x, 1, &m);
+}
+
+static void b2(struct fx *x, uint16_t mid, uint32_t num, int szx, int more, size_t len)
+{
+	b2_data(x, mid, num, szx, more, len, NULL);
+}
+
+static const struct app_transfer *tr_at(struct fx *x, size_t i, size_t want_n)
+{
+	const struct app_transfer *v = NULL;
+	size_t n = dissector_coap.transfers(x->st, &v);
+	assert_int_equal(n, want_n);
+	assert_true(i < n);
+	return &v[i];
+}
+
+static void assert_state(const struct app_transfer *t, const char *state)
+{
+	assert_string_equal(transfer_hash_state_str(t->hash_state), state);
+}
+
+static void assert_sha(const struct app_transfer *t, const char *hex)
+{
+	char got[65];
+	assert_state(t, "complete");
+	sha256_hex(t->sha256, got);
+	assert_string_equal(got, hex);
+}
+
+/* Three blocks of 1024, 1024, 500 bytes; the second is sent again with
+ * its message id (a CON retransmission) and asked again with a new one
+ * (a duplicate): neither is hashed twice. */
+static void test_block2_hashed(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	const struct app_transfer *v;
+	assert_int_equal(dissector_coap.transfers(x->st, &v), 0);
+	b2(x, 100, 0, 6, 1, 1024);
+	b2(x, 101, 1, 6, 1, 1024);
+	b2(x, 101, 1, 6, 1, 1024); /* retransmitted: same message ids */
+	b2(x, 102, 1, 6, 1, 1024); /* asked again */
+	const struct app_transfer *t = tr_at(x, 0, 1);
+	assert_state(t, "short"); /* not over yet */
+	b2(x, 103, 2, 6, 0, 500);
+	t = tr_at(x, 0, 1);
+	assert_sha(t, FILE_SHA_2548);
+	assert_string_equal(t->protocol, "coap");
+	assert_string_equal(t->method, "GET");
+	assert_string_equal(t->name, "EC25.bin");
+	assert_string_equal(t->url, "coap://192.0.2.30/fw/EC25.bin");
+	assert_string_equal(t->content_type, "application/octet-stream");
+	assert_null(t->package_uri);
+	assert_null(t->version);
+	assert_int_equal(t->size, 2548);
+	assert_int_equal(t->declared_size, 2548);
+	assert_int_equal(t->to_device, 1);
+	assert_int_equal(t->status_ok, 1);
+	assert_int_equal(t->start_us, x->c.now_us);
+	const char *o = out_apnwatch(x);
+	assert_has(o, "\"bytes\":2548,\"blocks\":3,\"complete\":true,\"size\":2548}");
+	/* Asked from the start again: a second transfer. */
+	b2(x, 104, 0, 6, 1, 1024);
+	t = tr_at(x, 1, 2);
+	assert_state(t, "short");
+	assert_int_equal(t->size, 1024);
+	fx_free(x);
+}
+
+/* RFC 7959 2.4: the client lowers SZX after the first block; the offsets
+ * (NUM * size) still meet: blocks 0/1024, then 2, 3, 4 of 512. */
+static void test_block2_szx_lowered(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	b2(x, 100, 0, 6, 1, 1024);
+	b2(x, 101, 2, 5, 1, 512);
+	b2(x, 102, 3, 5, 1, 512);
+	b2(x, 103, 4, 5, 0, 500);
+	assert_sha(tr_at(x, 0, 1), FILE_SHA_2548);
+	fx_free(x);
+}
+
+/* A block never seen: gap, and no hash. */
+static void test_block2_gap(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	b2(x, 100, 0, 6, 1, 1024);
+	b2(x, 102, 2, 6, 0, 500);
+	const struct app_transfer *t = tr_at(x, 0, 1);
+	assert_state(t, "gap");
+	assert_int_equal(t->size, 1524);
+	static const uint8_t zero[32];
+	assert_memory_equal(t->sha256, zero, 32);
+	fx_free(x);
+}
+
+/* The missing block arrives late: out of order.  A block with M=1 that is
+ * not a whole block, and the last block sent again with other bytes, are
+ * inconsistent: order too. */
+static void test_block2_order(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	b2(x, 100, 0, 6, 1, 1024);
+	b2(x, 102, 2, 6, 1, 1024);
+	assert_state(tr_at(x, 0, 1), "gap");
+	b2(x, 101, 1, 6, 1, 1024);
+	assert_state(tr_at(x, 0, 1), "order");
+	b2(x, 103, 3, 6, 0, 10);
+	assert_state(tr_at(x, 0, 1), "order");
+	fx_free(x);
+
+	x = fx_new();
+	b2(x, 100, 0, 6, 1, 1000); /* M=1, but 1000 of 1024 bytes */
+	assert_state(tr_at(x, 0, 1), "order");
+	fx_free(x);
+
+	x = fx_new();
+	b2(x, 100, 0, 6, 1, 1024);
+	b2_data(x, 101, 0, 6, 1, 1024, file_bytes + 1); /* block 0, other bytes */
+	assert_state(tr_at(x, 0, 1), "order");
+	fx_free(x);
+}
+
+/* The flow's byte cap (--firmware-max-bytes): over it, no hash. */
+static void test_block2_cap(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	x->c.transfer_max_bytes = 2000;
+	b2(x, 100, 0, 6, 1, 1024);
+	b2(x, 101, 1, 6, 1, 1024);
+	b2(x, 102, 2, 6, 0, 500);
+	const struct app_transfer *t = tr_at(x, 0, 1);
+	assert_state(t, "cap");
+	assert_int_equal(t->size, 2548); /* the size is still counted */
+	fx_free(x);
+	x = fx_new();
+	x->c.transfer_max_bytes = 2548; /* exactly the file: fits */
+	b2(x, 100, 0, 6, 1, 1024);
+	b2(x, 101, 1, 6, 1, 1024);
+	b2(x, 102, 2, 6, 0, 500);
+	assert_sha(tr_at(x, 0, 1), FILE_SHA_2548);
+	fx_free(x);
+}
+
+/* The flow ends before the block with M=0: short. */
+static void test_block2_short(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	b2(x, 100, 0, 6, 1, 1024);
+	b2(x, 101, 1, 6, 1, 1024);
+	const struct app_transfer *t = tr_at(x, 0, 1);
+	assert_state(t, "short");
+	assert_int_equal(t->size, 2048);
+	assert_int_equal(t->declared_size, 2548);
+	fx_free(x);
+}
+
+/* Block1: the device PUTs a file to coap://fota.example.com:5684 (Uri-Host,
+ * Uri-Port, Size1); 2.31 Continue, then 2.04 Changed. */
+static void test_block1_upload(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	struct msg m;
+	for (uint32_t num = 0; num < 3; num++) {
+		m_begin(&m, 0, 3, (uint16_t)(200 + num), "\x07");
+		m_str(&m, 3, "fota.example.com");
+		m_uint(&m, 7, 5684);
+		m_str(&m, 11, "up");
+		m_str(&m, 11, "log.bin");
+		m_uint(&m, 12, 42);
+		m_uint(&m, 27, num << 4 | (num < 2 ? 8 : 0) | 6);
+		if (num == 0)
+			m_uint(&m, 60, 2548); /* Size1 */
+		m_payload(&m, file_bytes + num * 1024, num < 2 ? 1024 : 500);
+		m_feed(x, 0, &m);
+		m_begin(&m, 2, num < 2 ? 95 : 68, (uint16_t)(200 + num), "\x07");
+		m_uint(&m, 27, num << 4 | (num < 2 ? 8 : 0) | 6);
+		m_feed(x, 1, &m);
+	}
+	const struct app_transfer *t = tr_at(x, 0, 1);
+	assert_sha(t, FILE_SHA_2548);
+	assert_string_equal(t->method, "PUT");
+	assert_string_equal(t->name, "log.bin");
+	assert_string_equal(t->url, "coap://fota.example.com:5684/up/log.bin");
+	assert_int_equal(t->declared_size, 2548);
+	assert_int_equal(t->to_device, 0);
+	assert_int_equal(t->status_ok, 1);
+	/* A plain CoAP upload from the device: probable telemetry. */
+	struct intent_input in;
+	memset(&in, 0, sizeof(in));
+	dissector_coap.intent(x->st, &in);
+	assert_int_equal(in.n_votes, 1);
+	assert_int_equal(in.votes[0].intent, INTENT_TELEMETRY);
+	assert_int_equal(in.votes[0].conf, CONF_PROBABLE);
+	assert_string_equal(in.votes[0].why, "CoAP PUT /up/log.bin from the device");
+	fx_free(x);
+}
+
+/* A single 2.05 answer to a GET of a firmware-looking path is a small
+ * transfer (not a block-wise one in the event); other paths are not. */
+static void test_single_get(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	struct msg m;
+	m_begin(&m, 0, 1, 300, "\x09");
+	m_str(&m, 11, "sensors");
+	m_str(&m, 11, "temp");
+	m_feed(x, 0, &m);
+	m_begin(&m, 2, 69, 300, "\x09");
+	m_payload(&m, "21.5", 4);
+	m_feed(x, 1, &m);
+	const struct app_transfer *v;
+	assert_int_equal(dissector_coap.transfers(x->st, &v), 0);
+	m_begin(&m, 0, 1, 301, "\x0a");
+	m_str(&m, 11, "FOTA");
+	m_str(&m, 11, "app");
+	m_feed(x, 0, &m);
+	m_begin(&m, 2, 69, 301, "\x0a");
+	m_uint(&m, 12, 12345); /* a Content-Format without a name */
+	m_payload(&m, file_bytes, 300);
+	m_feed(x, 1, &m);
+	const struct app_transfer *t = tr_at(x, 0, 1);
+	assert_sha(t, FILE_SHA_300);
+	assert_string_equal(t->name, "app");
+	assert_string_equal(t->content_type, "12345");
+	assert_int_equal(t->to_device, 1);
+	assert_int_equal(t->declared_size, 0);
+	assert_lacks(out_apnwatch(x), "\"blocks\":{");
+	assert_int_equal(dissector_coap.transfers(x->st, &v), 1);
+	fx_free(x);
+}
+
+/* ---------------------------------------------------------------------
+ * Intent votes.
+ * --------------------------------------------------------------------- */
+
+static const struct intent_input *votes_of(struct fx *x)
+{
+	static struct intent_input in;
+	memset(&in, 0, sizeof(in));
+	dissector_coap.intent(x->st, &in);
+	return &in;
+}
+
+static void assert_vote(const struct intent_input *in, size_t i, enum intent it,
+			enum confidence c, const char *why)
+{
+	if (i >= in->n_votes)
+		fail_msg("vote %zu of %zu: want %s", i, in->n_votes, why);
+	assert_string_equal(in->votes[i].why, why);
+	assert_int_equal(in->votes[i].intent, it);
+	assert_int_equal(in->votes[i].conf, c);
+}
+
+/* A server read of one resource in text, answered. */
+static void lw_read_text(struct fx *x, uint16_t mid, const char *path, const char *value)
+{
+	struct msg m;
+	m_begin(&m, 0, 1, mid, "\x31");
+	m_path(&m, path);
+	m_feed(x, 1, &m);
+	m_begin(&m, 2, 69, mid, "\x31");
+	m_uint(&m, 12, 0);
+	m_payload(&m, value, strlen(value));
+	m_feed(x, 0, &m);
+}
+
+/* The whole update the server drives over the registration's flow:
+ * Package URI, the package pushed in Block1 (hashed: a transfer to the
+ * device with the URI and the version), Update, State, Update Result. */
+static void test_votes_fota(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	struct msg m;
+	build_register(&m);
+	m_feed(x, 0, &m);
+	lw_read_text(x, 60, "3/0/3", "R05");
+	m_begin(&m, 0, 3, 70, "\x01");
+	m_path(&m, "5/0/1");
+	m_uint(&m, 12, 0);
+	m_payload(&m, "coap://192.0.2.10/fw/866834040000001.bin", 40);
+	m_feed(x, 1, &m);
+	for (uint32_t num = 0; num < 3; num++) { /* 128 + 128 + 44 bytes */
+		m_begin(&m, 0, 3, (uint16_t)(71 + num), "\x02");
+		m_path(&m, "5/0/0");
+		m_uint(&m, 12, 42);
+		m_uint(&m, 27, num << 4 | (num < 2 ? 8 : 0) | 3);
+		m_payload(&m, file_bytes + num * 128, num < 2 ? 128 : 44);
+		m_feed(x, 1, &m);
+		m_begin(&m, 2, num < 2 ? 95 : 68, (uint16_t)(71 + num), "\x02");
+		m_uint(&m, 27, num << 4 | (num < 2 ? 8 : 0) | 3);
+		m_feed(x, 0, &m);
+	}
+	const struct app_transfer *t = tr_at(x, 0, 1);
+	assert_sha(t, FILE_SHA_300);
+	assert_string_equal(t->method, "PUT");
+	assert_string_equal(t->name, "0");
+	assert_string_equal(t->url, "coap://10.0.0.2:40000/5/0/0");
+	assert_string_equal(t->package_uri, "coap://192.0.2.10/fw/866834040000001.bin");
+	assert_string_equal(t->version, "R05");
+	assert_int_equal(t->to_device, 1);
+	assert_int_equal(t->status_ok, 1);
+	m_begin(&m, 0, 2, 80, "\x03"); /* Execute /5/0/2 */
+	m_path(&m, "5/0/2");
+	m_feed(x, 1, &m);
+	lw_read_text(x, 81, "5/0/3", "3");
+	lw_read_text(x, 82, "5/0/5", "1");
+	const struct intent_input *in = votes_of(x);
+	assert_vote(in, 0, INTENT_FOTA, CONF_CONFIRMED,
+		    "LwM2M Write /5/0/1 Package URI coap://192.0.2.10/fw/<imei>.bin");
+	assert_vote(in, 1, INTENT_FOTA, CONF_CONFIRMED, "LwM2M Write /5/0/0 Package (300 bytes pushed)");
+	assert_vote(in, 2, INTENT_FOTA, CONF_CONFIRMED, "LwM2M Execute /5/0/2 Update");
+	assert_vote(in, 3, INTENT_FOTA, CONF_CONFIRMED, "LwM2M /5/0/3 State 3 (updating)");
+	assert_vote(in, 4, INTENT_FOTA, CONF_CONFIRMED, "LwM2M /5/0/5 Update Result 1 (success)");
+	/* The endpoint holds an IMEI: not printed. */
+	assert_vote(in, 5, INTENT_DM, CONF_CONFIRMED, "LwM2M Register (lwm2m=1.1)");
+	assert_vote(in, 6, INTENT_DM, CONF_CONFIRMED, "LwM2M Read /3/0/3");
+	assert_int_equal(in->n_votes, 7);
+	fx_free(x);
+}
+
+/* A package written whole (no Block1) is a transfer too; the Update
+ * Result alone is evidence.  Without a registration or an LwM2M format,
+ * /5/0/0 may be any CoAP resource: a transfer, but no LwM2M vote. */
+static void test_votes_push_whole(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	struct msg m;
+	m_begin(&m, 0, 3, 89, "\x01");
+	m_path(&m, "5/0/0");
+	m_uint(&m, 12, 42);
+	m_payload(&m, file_bytes, 300);
+	m_feed(x, 1, &m);
+	assert_sha(tr_at(x, 0, 1), FILE_SHA_300);
+	assert_int_equal(votes_of(x)->n_votes, 0);
+	fx_free(x);
+
+	x = fx_new();
+	build_register(&m);
+	m_feed(x, 0, &m);
+	m_begin(&m, 0, 3, 90, "\x01");
+	m_path(&m, "5/0/0");
+	m_uint(&m, 12, 42);
+	m_payload(&m, file_bytes, 300);
+	m_feed(x, 1, &m);
+	m_begin(&m, 2, 68, 90, "\x01");
+	m_feed(x, 0, &m);
+	lw_read_text(x, 91, "5/0/5", "5");
+	const struct app_transfer *t = tr_at(x, 0, 1);
+	assert_sha(t, FILE_SHA_300);
+	assert_int_equal(t->to_device, 1);
+	const struct intent_input *in = votes_of(x);
+	assert_vote(in, 0, INTENT_FOTA, CONF_CONFIRMED, "LwM2M Write /5/0/0 Package (300 bytes pushed)");
+	assert_vote(in, 1, INTENT_FOTA, CONF_CONFIRMED,
+		    "LwM2M /5/0/5 Update Result 5 (integrity check failure)");
+	assert_vote(in, 2, INTENT_DM, CONF_CONFIRMED, "LwM2M Register (lwm2m=1.1)");
+	assert_int_equal(in->n_votes, 3);
+	fx_free(x);
+}
+
+/* Registration with a plain endpoint name (shown), Update, an idle
+ * firmware object observed (management, not an update), an empty Package
+ * URI (a cancel), a Write of another object. */
+static void test_votes_dm(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	struct msg m;
+	m_begin(&m, 0, 2, 1, "\x11");
+	m_str(&m, 11, "rd");
+	m_str(&m, 15, "ep=meter-7");
+	m_str(&m, 15, "lwm2m=1.0");
+	m_feed(x, 0, &m);
+	m_begin(&m, 0, 3, 2, "\x12"); /* Write /1/0/1 lifetime */
+	m_path(&m, "1/0/1");
+	m_uint(&m, 12, 0);
+	m_payload(&m, "300", 3);
+	m_feed(x, 1, &m);
+	m_begin(&m, 0, 1, 3, "\x13"); /* Observe /5/0/3, idle */
+	m_uint(&m, 6, 0);
+	m_path(&m, "5/0/3");
+	m_feed(x, 1, &m);
+	m_begin(&m, 2, 69, 3, "\x13");
+	m_uint(&m, 6, 1);
+	m_uint(&m, 12, 0);
+	m_payload(&m, "0", 1);
+	m_feed(x, 0, &m);
+	m_begin(&m, 0, 3, 8, "\x18"); /* Write /5/0/1, then "": a cancel */
+	m_path(&m, "5/0/1");
+	m_uint(&m, 12, 0);
+	m_payload(&m, "coap://[2001:db8::1]/fw.bin", 27);
+	m_feed(x, 1, &m);
+	m_begin(&m, 0, 3, 4, "\x14");
+	m_path(&m, "5/0/1");
+	m_uint(&m, 12, 0);
+	m_feed(x, 1, &m);
+	const struct intent_input *in = votes_of(x);
+	assert_vote(in, 0, INTENT_FOTA, CONF_CONFIRMED,
+		    "LwM2M Write /5/0/1 Package URI coap://[2001:db8::1]/fw.bin");
+	assert_vote(in, 1, INTENT_DM, CONF_CONFIRMED,
+		    "LwM2M Write /5/0/1 Package URI empty (update cancelled)");
+	assert_vote(in, 2, INTENT_DM, CONF_CONFIRMED, "LwM2M /5/0/3 State 0 (idle): no update under way");
+	assert_vote(in, 3, INTENT_DM, CONF_CONFIRMED, "LwM2M Register ep=meter-7 (lwm2m=1.0)");
+	assert_vote(in, 4, INTENT_DM, CONF_CONFIRMED, "LwM2M Write /1/0/1");
+	assert_int_equal(in->n_votes, 5);
+	fx_free(x);
+
+	x = fx_new(); /* Update and De-register alone; a Bootstrap-Request */
+	m_begin(&m, 0, 2, 5, "\x15");
+	m_str(&m, 11, "rd");
+	m_str(&m, 11, "5a3f");
+	m_feed(x, 0, &m);
+	m_begin(&m, 0, 4, 6, "\x16");
+	m_str(&m, 11, "rd");
+	m_str(&m, 11, "5a3f");
+	m_feed(x, 0, &m);
+	in = votes_of(x);
+	assert_vote(in, 0, INTENT_DM, CONF_CONFIRMED, "LwM2M Update");
+	assert_int_equal(in->n_votes, 1);
+	fx_free(x);
+	x = fx_new();
+	m_begin(&m, 0, 2, 7, "\x17");
+	m_str(&m, 11, "bs");
+	m_str(&m, 15, "ep=urn:imei-imsi:866834040000001-001010000000001");
+	m_feed(x, 0, &m);
+	in = votes_of(x);
+	assert_vote(in, 0, INTENT_DM, CONF_CONFIRMED, "LwM2M Bootstrap-Request");
+	fx_free(x);
+}
+
+/* IPSO sensors observed and notified, and LwM2M Send: telemetry. */
+static void test_votes_telemetry(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	struct msg m;
+	build_register(&m);
+	m_feed(x, 0, &m);
+	m_begin(&m, 0, 1, 10, "\x21"); /* Observe /3303/0/5700 */
+	m_uint(&m, 6, 0);
+	m_path(&m, "3303/0/5700");
+	m_feed(x, 1, &m);
+	m_begin(&m, 2, 69, 10, "\x21");
+	m_uint(&m, 6, 1);
+	m_uint(&m, 12, 0);
+	m_payload(&m, "21.5", 4);
+	m_feed(x, 0, &m);
+	m_begin(&m, 1, 69, 11, "\x21"); /* NON notification */
+	m_uint(&m, 6, 2);
+	m_uint(&m, 12, 0);
+	m_payload(&m, "21.7", 4);
+	m_feed(x, 0, &m);
+	m_begin(&m, 0, 2, 12, "\x22"); /* Send */
+	m_str(&m, 11, "dp");
+	m_uint(&m, 12, 110);
+	m_payload(&m, "[{\"n\":\"/3303/0/5700\",\"v\":21.7}]", 30);
+	m_feed(x, 0, &m);
+	const struct intent_input *in = votes_of(x);
+	assert_vote(in, 0, INTENT_DM, CONF_CONFIRMED, "LwM2M Register (lwm2m=1.1)");
+	assert_vote(in, 1, INTENT_TELEMETRY, CONF_CONFIRMED, "LwM2M Notify /3303/0/5700 (IPSO sensor)");
+	assert_vote(in, 2, INTENT_TELEMETRY, CONF_CONFIRMED, "LwM2M Send /dp");
+	assert_int_equal(in->n_votes, 3);
+	fx_free(x);
+
+	/* A plain CoAP POST with an IMEI in its path: masked; a GET from the
+	 * device and the server's POSTs say nothing. */
+	x = fx_new();
+	m_begin(&m, 0, 1, 20, "\x23");
+	m_str(&m, 11, "time");
+	m_feed(x, 0, &m);
+	m_begin(&m, 0, 2, 21, "\x24");
+	m_str(&m, 11, "cmd");
+	m_payload(&m, "x", 1);
+	m_feed(x, 1, &m);
+	in = votes_of(x);
+	assert_int_equal(in->n_votes, 0);
+	m_begin(&m, 0, 2, 22, "\x25");
+	m_str(&m, 11, "t");
+	m_str(&m, 11, "866834040000001");
+	m_payload(&m, "{\"t\":21}", 8);
+	m_feed(x, 0, &m);
+	in = votes_of(x);
+	assert_vote(in, 0, INTENT_TELEMETRY, CONF_PROBABLE, "CoAP POST /t/<imei> from the device");
+	fx_free(x);
+}
+
 int main(void)
 {
+	file_init();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options_extended),
 		cmocka_unit_test(test_option_15_invalid),
@@ -994,6 +1536,18 @@ int main(void)
 		cmocka_unit_test(test_send_senml),
 		cmocka_unit_test(test_lwm2m_needs_evidence),
 		cmocka_unit_test(test_lwm2m_hostile),
+		cmocka_unit_test(test_block2_hashed),
+		cmocka_unit_test(test_block2_szx_lowered),
+		cmocka_unit_test(test_block2_gap),
+		cmocka_unit_test(test_block2_order),
+		cmocka_unit_test(test_block2_cap),
+		cmocka_unit_test(test_block2_short),
+		cmocka_unit_test(test_block1_upload),
+		cmocka_unit_test(test_single_get),
+		cmocka_unit_test(test_votes_fota),
+		cmocka_unit_test(test_votes_push_whole),
+		cmocka_unit_test(test_votes_dm),
+		cmocka_unit_test(test_votes_telemetry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include "dissector.h"
 #include "ftp.h"
 #include "util-communityid.h"
+#include "util-sha256.h"
 
 extern const struct dissector dissector_ftp;
 extern const struct dissector dissector_ftp_data;
@@ -475,8 +476,9 @@ static void test_claim_data_flow(void **unused)
 	assert_json(&data, want);
 	assert_int_equal(e.cnt.v[CNT_DIS_FTPDATA_FLOWS], 1);
 	assert_int_equal(e.cnt.v[CNT_DIS_FTPDATA_MESSAGES], 1);
-	/* Taken: the announcement is used up. */
-	assert_int_equal(ftp_expect_count(e.ctx.ftp), 0);
+	/* Taken: the announcement is used up (it stays for the 150 and 226
+	 * replies, but no other flow can claim it). */
+	assert_int_equal(ftp_expect_count(e.ctx.ftp), 1);
 	assert_int_equal(dissector_ftp_data.claim(&e.ctx, &other), 0);
 	session_free(&data);
 	session_free(&ctl);
@@ -915,8 +917,17 @@ static void test_expect_table(void **unused)
 	assert_int_equal(ftp_expect_take(fe, &k, &info), 1);
 	assert_string_equal(info.command, "RETR");
 	assert_string_equal(info.file, "a"); /* cut at the NUL */
-	assert_int_equal(ftp_expect_count(fe), 1);
+	assert_int_equal(ftp_expect_count(fe), 2); /* taken, kept for later replies */
 	assert_int_equal(ftp_expect_take(fe, &k, &info), 0);
+	assert_int_equal(ftp_expect_claim(fe, &k, T0 + 3), 0); /* taken: never again */
+	/* Replies reach it by handle; the first size and code stay. */
+	ftp_expect_set_reply(fe, h3, 26, 0, T0 + 4);
+	ftp_expect_set_reply(fe, h3, 0, 226, T0 + 5);
+	assert_int_equal(ftp_expect_get(fe, h3, &info), 1);
+	assert_int_equal(info.size, 26);
+	assert_int_equal(info.reply, 226);
+	assert_int_equal(info.handle, h3);
+	assert_int_equal(ftp_expect_get(fe, h1, &info), 0);
 	/* A flow not bound to it cannot take it. */
 	k.port_hi = 1002;
 	struct flow_key k2 = k;
@@ -925,6 +936,9 @@ static void test_expect_table(void **unused)
 	/* Expiry: alive at 120 s, gone after. */
 	assert_int_equal(ftp_expect_claim(fe, &k, T0 + 1 + FTP_EXPECT_TTL_US), 1);
 	assert_int_equal(ftp_expect_claim(fe, &k, T0 + 2 + FTP_EXPECT_TTL_US), 0);
+	/* The taken one was renewed at T0 + 5. */
+	assert_int_equal(ftp_expect_count(fe), 1);
+	assert_int_equal(ftp_expect_claim(fe, &k, T0 + 6 + FTP_EXPECT_TTL_US), 0);
 	assert_int_equal(ftp_expect_count(fe), 0);
 	/* The same endpoint announced again replaces the old one. */
 	ftp_expect_add(fe, &a, 1004, "1:old", T0 + 10, NULL);
@@ -957,6 +971,188 @@ static void test_expect_table(void **unused)
 	ftp_expect_free(fe);
 }
 
+/* ---- transfers: the data flow's bytes hashed (firmware evidence) ---- */
+
+/* printf 'EC21 firmware image 1.2.3\n' | sha256sum */
+static const char fw_sha[] = "c8ead615128da9ac543ece51e34cc80087acd1d3d32bbb800b4172a3724de0c3";
+
+struct xfer_case {
+	const char *command;  /* "RETR fw/EC21.bin" */
+	const char *reply150; /* the 150's text */
+	int data_dir;         /* the direction the file goes on the data flow */
+	int gap, fin, reply226, two_way;
+	uint64_t cap;
+};
+
+/* A passive session up to the transfer command, the data flow claimed and
+ * fed "EC21 firmware image 1.2.3\n" in three pieces; its one transfer. */
+static void run_xfer(const struct xfer_case *x, size_t *n, struct app_transfer *out)
+{
+	struct env e;
+	struct ftp_session ctl, data;
+	char line[128];
+	env_init(&e, 16);
+	e.ctx.transfer_max_bytes = x->cap;
+	session_new(&ctl, &dissector_ftp);
+	session_new(&data, &dissector_ftp_data);
+	data_flow(&data.f, 40001, 50000);
+	feed(&e, &ctl, 1, "220 ready\r\n");
+	feed(&e, &ctl, 0, "TYPE I\r\n");
+	feed(&e, &ctl, 1, "200 Switching to Binary mode.\r\n");
+	feed(&e, &ctl, 0, "PASV\r\n");
+	feed(&e, &ctl, 1, "227 Entering Passive Mode (192,0,2,1,195,80).\r\n");
+	data.f.last_us = e.ctx.now_us;
+	assert_int_equal(dissector_ftp_data.claim(&e.ctx, &data.f), 1);
+	feed(&e, &data, 0, ""); /* the handshake: no payload */
+	snprintf(line, sizeof(line), "%s\r\n", x->command);
+	feed(&e, &ctl, 0, line);
+	snprintf(line, sizeof(line), "150 %s\r\n", x->reply150);
+	feed(&e, &ctl, 1, line);
+	feed(&e, &data, x->data_dir, "EC21 firm");
+	if (x->gap)
+		dissector_ftp_data.gap(&e.ctx, &data.f, data.state, x->data_dir);
+	feed(&e, &data, x->two_way ? !x->data_dir : x->data_dir, "ware ");
+	feed(&e, &data, x->data_dir, "image 1.2.3\n");
+	if (x->fin)
+		data.f.tcp_close = (uint8_t)(1u << x->data_dir);
+	feed(&e, &data, x->data_dir, "");
+	if (x->reply226)
+		feed(&e, &ctl, 1, "226 Transfer complete.\r\n");
+	const struct app_transfer *v = NULL;
+	*n = dissector_ftp_data.transfers(data.state, &v);
+	if (*n) {
+		*out = *v;
+		/* Strings live in the state: checked before it goes. */
+		assert_string_equal(out->protocol, "ftp");
+		assert_string_equal(out->method, x->command[0] == 'R' ? "RETR" : "STOR");
+		assert_string_equal(out->name, "EC21.bin");
+		assert_string_equal(out->url, "ftp://192.0.2.1/fw/EC21.bin");
+		out->protocol = out->method = out->name = out->url = NULL;
+		/* Asked again: the same answer. */
+		const struct app_transfer *w = NULL;
+		assert_int_equal(dissector_ftp_data.transfers(data.state, &w), 1);
+		assert_ptr_equal(w, v);
+	}
+	session_free(&data);
+	session_free(&ctl);
+	env_free(&e);
+}
+
+static void assert_hex(const uint8_t d[32], const char *want)
+{
+	char hex[65];
+	sha256_hex(d, hex);
+	assert_string_equal(hex, want);
+}
+
+static void test_xfer_retr(void **unused)
+{
+	(void)unused;
+	static const uint8_t zero[32];
+	struct xfer_case x = {"RETR fw/EC21.bin", "Opening BINARY mode data connection (26 bytes).",
+			      1, 0, 1, 1, 0, 0};
+	struct app_transfer t;
+	size_t n;
+	run_xfer(&x, &n, &t);
+	assert_int_equal(n, 1);
+	assert_int_equal(t.hash_state, TRANSFER_HASH_OK);
+	assert_hex(t.sha256, fw_sha);
+	assert_int_equal(t.size, 26);
+	assert_int_equal(t.declared_size, 26);
+	assert_int_equal(t.to_device, 1);
+	assert_int_equal(t.status_ok, 1);
+	assert_true(t.start_us > T0 && t.end_us > t.start_us);
+
+	/* No 226 (yet): complete, not said to be ok. */
+	x.reply226 = 0;
+	run_xfer(&x, &n, &t);
+	assert_int_equal(t.hash_state, TRANSFER_HASH_OK);
+	assert_int_equal(t.status_ok, 0);
+	x.reply226 = 1;
+
+	/* An upload: STOR on a data flow the client sends on. */
+	struct xfer_case up = {"STOR fw/EC21.bin", "Ok to send data.", 0, 0, 1, 1, 0, 0};
+	run_xfer(&up, &n, &t);
+	assert_int_equal(t.hash_state, TRANSFER_HASH_OK);
+	assert_hex(t.sha256, fw_sha);
+	assert_int_equal(t.to_device, 0);
+	assert_int_equal(t.declared_size, 0);
+
+	/* Not whole: a gap, no FIN, the cap, fewer bytes than the 150 said,
+	 * bytes both ways. */
+	static const struct {
+		int gap, fin, two_way;
+		uint64_t cap;
+		const char *reply150;
+		uint8_t state;
+	} bad[] = {
+		{1, 1, 0, 0, "ok (26 bytes)", TRANSFER_HASH_GAP},
+		{0, 0, 0, 0, "ok (26 bytes)", TRANSFER_HASH_SHORT},
+		{0, 1, 0, 20, "ok (26 bytes)", TRANSFER_HASH_CAP},
+		{0, 1, 0, 0, "ok (27 bytes)", TRANSFER_HASH_SHORT},
+		{0, 1, 1, 0, "ok", TRANSFER_HASH_ERROR},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct xfer_case y = x;
+		y.gap = bad[i].gap;
+		y.fin = bad[i].fin;
+		y.two_way = bad[i].two_way;
+		y.cap = bad[i].cap;
+		y.reply150 = bad[i].reply150;
+		run_xfer(&y, &n, &t);
+		assert_int_equal(n, 1);
+		assert_int_equal(t.hash_state, bad[i].state);
+		assert_memory_equal(t.sha256, zero, 32);
+	}
+}
+
+/* A listing is no transfer; an empty file is one (the empty hash). */
+static void test_xfer_list_and_empty(void **unused)
+{
+	(void)unused;
+	struct env e;
+	struct ftp_session ctl, data;
+	const struct app_transfer *v = NULL;
+	env_init(&e, 16);
+	session_new(&ctl, &dissector_ftp);
+	session_new(&data, &dissector_ftp_data);
+	data_flow(&data.f, 40001, 50000);
+	feed(&e, &ctl, 1, "220 ready\r\n");
+	feed(&e, &ctl, 0, "PASV\r\n");
+	feed(&e, &ctl, 1, "227 Entering Passive Mode (192,0,2,1,195,80).\r\n");
+	data.f.last_us = e.ctx.now_us;
+	assert_int_equal(dissector_ftp_data.claim(&e.ctx, &data.f), 1);
+	feed(&e, &ctl, 0, "LIST\r\n");
+	feed(&e, &ctl, 1, "150 Here comes the directory listing.\r\n");
+	feed(&e, &data, 1, "-rw-r--r-- 1 ftp ftp 26 Jan 1 fw.bin\r\n");
+	data.f.tcp_close = 3;
+	feed(&e, &ctl, 1, "226 Directory send OK.\r\n");
+	assert_int_equal(dissector_ftp_data.transfers(data.state, &v), 0);
+	session_free(&data);
+
+	session_new(&data, &dissector_ftp_data);
+	data_flow(&data.f, 40002, 50001);
+	feed(&e, &ctl, 0, "EPSV\r\n");
+	feed(&e, &ctl, 1, "229 Entering Extended Passive Mode (|||50001|)\r\n");
+	data.f.last_us = e.ctx.now_us;
+	assert_int_equal(dissector_ftp_data.claim(&e.ctx, &data.f), 1);
+	feed(&e, &ctl, 0, "RETR /empty\r\n");
+	feed(&e, &data, 0, "");
+	data.f.tcp_close = 2;
+	feed(&e, &data, 1, "");
+	feed(&e, &ctl, 1, "226 done\r\n");
+	assert_int_equal(dissector_ftp_data.transfers(data.state, &v), 1);
+	assert_int_equal(v->hash_state, TRANSFER_HASH_OK);
+	/* printf '' | sha256sum */
+	assert_hex(v->sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(v->url, "ftp://192.0.2.1/empty");
+	assert_string_equal(v->name, "empty");
+	assert_int_equal(v->status_ok, 1);
+	session_free(&data);
+	session_free(&ctl);
+	env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -977,6 +1173,8 @@ int main(void)
 		cmocka_unit_test(test_server_side_without_port_21),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_expect_table),
+		cmocka_unit_test(test_xfer_retr),
+		cmocka_unit_test(test_xfer_list_and_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

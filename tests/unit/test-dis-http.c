@@ -22,7 +22,9 @@
 
 #include "counters.h"
 #include "dissector.h"
+#include "intent.h"
 #include "util-json.h"
+#include "util-sha256.h"
 
 extern const struct dissector dissector_http;
 
@@ -640,6 +642,342 @@ static void test_not_http(void **unused)
 	h_free(h);
 }
 
+/* ---------------------------------------------------------------------
+ * Transfers (firmware evidence).
+ * --------------------------------------------------------------------- */
+
+/* printf 'EC21 firmware image 1.2.3\n' | sha256sum */
+static const char fw_sha[] = "c8ead615128da9ac543ece51e34cc80087acd1d3d32bbb800b4172a3724de0c3";
+/* printf 'second file' | sha256sum */
+static const char second_sha[] =
+	"54811cbc6c86311729b0a33e26c89087881b36b9ca3217d15cb5196e35f9a7e3";
+
+static const char fw_len_resp[] = "HTTP/1.1 200 OK\r\n"
+				  "Content-Type: application/octet-stream; x=y\r\n"
+				  "Content-Length: 26\r\n"
+				  "\r\n"
+				  "EC21 firmware image 1.2.3\n";
+
+/* The same 26 bytes in two chunks, with chunk extensions and a trailer. */
+static const char fw_chunked_resp[] = "HTTP/1.1 200 OK\r\n"
+				      "Transfer-Encoding: chunked\r\n"
+				      "\r\n"
+				      "9;name=\"v 1\"\r\n" /* 9 bytes, an extension */
+				      "EC21 firm\r\n"
+				      "11 ; x\r\n" /* 0x11 = 17 bytes */
+				      "ware image 1.2.3\n\r\n"
+				      "0;last\r\n"
+				      "X-Checksum: none\r\n" /* a trailer */
+				      "\r\n";
+
+static size_t xfers(struct h *h, const struct app_transfer **v)
+{
+	return dissector_http.transfers(h->state, v);
+}
+
+static void assert_sha(const struct app_transfer *t, const char *want)
+{
+	char hex[65];
+	assert_int_equal(t->hash_state, TRANSFER_HASH_OK);
+	sha256_hex(t->sha256, hex);
+	assert_string_equal(hex, want);
+}
+
+/* No hash where the state is not complete: all zero. */
+static void assert_no_sha(const struct app_transfer *t, enum transfer_hash_state st)
+{
+	static const uint8_t zero[32];
+	assert_int_equal(t->hash_state, st);
+	assert_memory_equal(t->sha256, zero, 32);
+}
+
+static void test_xfer_length(void **unused)
+{
+	(void)unused;
+	struct h *h = h_new();
+	h->ctx.now_us = 1000;
+	feed(h, 0, fota_req);
+	h->ctx.now_us = 2000;
+	feed(h, 1, fw_len_resp);
+	const struct app_transfer *v;
+	assert_int_equal(xfers(h, &v), 1);
+	assert_sha(&v[0], fw_sha);
+	assert_string_equal(v[0].protocol, "http");
+	assert_string_equal(v[0].method, "GET");
+	assert_string_equal(v[0].name, "EC21.bin");
+	assert_string_equal(v[0].url, "http://fota.example.com:8080/firmware/EC21.bin?v=2&x=");
+	assert_string_equal(v[0].content_type, "application/octet-stream");
+	assert_int_equal(v[0].size, 26);
+	assert_int_equal(v[0].declared_size, 26);
+	assert_int_equal(v[0].start_us, 2000);
+	assert_int_equal(v[0].end_us, 2000);
+	assert_int_equal(v[0].to_device, 1);
+	assert_int_equal(v[0].status_ok, 1);
+	assert_null(v[0].package_uri);
+	/* Asked again (idempotent): the same. */
+	assert_int_equal(xfers(h, &v), 1);
+	assert_sha(&v[0], fw_sha);
+	h_free(h);
+}
+
+/* Chunked: only the chunk data is hashed; cut at every byte, and in two
+ * pieces at every boundary, the hash stays the same. */
+static void test_xfer_chunked_and_splits(void **unused)
+{
+	(void)unused;
+	const char *const resps[] = {fw_len_resp, fw_chunked_resp};
+	for (size_t k = 0; k < 2; k++) {
+		size_t n = strlen(resps[k]);
+		for (size_t cut = 0; cut <= n; cut++) {
+			struct h *h = h_new();
+			feed(h, 0, "GET /fw/EC21.bin HTTP/1.1\r\nHost: fota.example.com\r\n\r\n");
+			feedn(h, 1, resps[k], cut);
+			feedn(h, 1, resps[k] + cut, n - cut);
+			const struct app_transfer *v;
+			assert_int_equal(xfers(h, &v), 1);
+			assert_sha(&v[0], fw_sha);
+			assert_int_equal(v[0].size, 26);
+			assert_int_equal(v[0].declared_size, k == 0 ? 26 : 0);
+			assert_string_equal(v[0].url, "http://fota.example.com/fw/EC21.bin");
+			h_free(h);
+		}
+		struct h *h = h_new();
+		feed(h, 0, "GET / HTTP/1.1\r\n\r\n");
+		feed_steps(h, 1, resps[k], 1);
+		const struct app_transfer *v;
+		assert_int_equal(xfers(h, &v), 1);
+		assert_sha(&v[0], fw_sha);
+		assert_null(v[0].name); /* "/": no last segment */
+		h_free(h);
+	}
+}
+
+/* A gap in a body: no hash; the next message on the connection is fine. */
+static void test_xfer_gap(void **unused)
+{
+	(void)unused;
+	struct h *h = h_new();
+	feed(h, 0, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+	feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nEC21 ");
+	dissector_http.gap(&h->ctx, &h->f, h->state, 1);
+	feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nsecond file");
+	const struct app_transfer *v;
+	assert_int_equal(xfers(h, &v), 2);
+	assert_no_sha(&v[0], TRANSFER_HASH_GAP);
+	assert_int_equal(v[0].size, 5);
+	assert_sha(&v[1], second_sha);
+	h_free(h);
+
+	/* A close-delimited body with a gap stays a gap at the FIN. */
+	h = h_new();
+	feed(h, 0, "GET /a HTTP/1.1\r\n\r\n");
+	feed(h, 1, "HTTP/1.1 200 OK\r\n\r\nEC21 ");
+	dissector_http.gap(&h->ctx, &h->f, h->state, 1);
+	feed(h, 1, "image");
+	h->f.tcp_close = 3;
+	assert_int_equal(xfers(h, &v), 1);
+	assert_no_sha(&v[0], TRANSFER_HASH_GAP);
+	assert_int_equal(v[0].size, 10);
+	h_free(h);
+}
+
+/* The flow's byte cap; 0 means the default (64 MiB). */
+static void test_xfer_cap(void **unused)
+{
+	(void)unused;
+	struct h *h = h_new();
+	h->ctx.transfer_max_bytes = 30;
+	feed(h, 0, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+	feed(h, 1, fw_len_resp); /* 26: under */
+	feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nsecond file"); /* 37: over */
+	const struct app_transfer *v;
+	assert_int_equal(xfers(h, &v), 2);
+	assert_sha(&v[0], fw_sha);
+	assert_no_sha(&v[1], TRANSFER_HASH_CAP);
+	assert_int_equal(v[1].size, 11);
+	h_free(h);
+}
+
+/* Content codings, a part, an early end: sizes without a hash. */
+static void test_xfer_not_whole(void **unused)
+{
+	(void)unused;
+	static const struct {
+		const char *resp;
+		uint8_t state, status_ok;
+		uint64_t size;
+	} cases[] = {
+		{"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc",
+		 TRANSFER_HASH_ENCODED, 1, 3},
+		{"HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Length: 3\r\n\r\nabc",
+		 TRANSFER_HASH_OK, 1, 3},
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+		 TRANSFER_HASH_ENCODED, 1, 3},
+		{"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-2/26\r\n"
+		 "Content-Length: 3\r\n\r\nabc",
+		 TRANSFER_HASH_SHORT, 1, 3},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nabc", TRANSFER_HASH_SHORT, 1, 3},
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+		 TRANSFER_HASH_SHORT, 1, 3},
+		{"HTTP/1.1 200 OK\r\n\r\nabc", TRANSFER_HASH_SHORT, 1, 3}, /* no FIN */
+		{"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nabc", TRANSFER_HASH_OK, 0, 3},
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n",
+		 TRANSFER_HASH_ERROR, 1, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct h *h = h_new();
+		feed(h, 0, "GET /fw.bin HTTP/1.1\r\nHost: h\r\n\r\n");
+		feed(h, 1, cases[i].resp);
+		const struct app_transfer *v;
+		assert_int_equal(xfers(h, &v), 1);
+		if (cases[i].state == TRANSFER_HASH_OK)
+			/* printf 'abc' | sha256sum */
+			assert_sha(&v[0], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		else
+			assert_no_sha(&v[0], cases[i].state);
+		assert_int_equal(v[0].status_ok, cases[i].status_ok);
+		assert_int_equal(v[0].size, cases[i].size);
+		h_free(h);
+	}
+}
+
+/* A body up to the close is whole when the server closed with a FIN. */
+static void test_xfer_close(void **unused)
+{
+	(void)unused;
+	struct h *h = h_new();
+	feed(h, 0, "GET /fw.bin HTTP/1.0\r\n\r\n");
+	feed(h, 1, "HTTP/1.0 200 OK\r\n\r\nEC21 firmware ");
+	feed(h, 1, "image 1.2.3\n");
+	h->f.tcp_close = 2; /* FIN from the destination (direction 1) */
+	const struct app_transfer *v;
+	assert_int_equal(xfers(h, &v), 1);
+	assert_sha(&v[0], fw_sha);
+	assert_int_equal(v[0].declared_size, 0);
+	h_free(h);
+
+	/* Only the client closed, then a reset: short. */
+	h = h_new();
+	feed(h, 0, "GET /fw.bin HTTP/1.0\r\n\r\n");
+	feed(h, 1, "HTTP/1.0 200 OK\r\n\r\nEC21 firmware ");
+	h->f.tcp_close = 1 | 4;
+	assert_int_equal(xfers(h, &v), 1);
+	assert_no_sha(&v[0], TRANSFER_HASH_SHORT);
+	h_free(h);
+
+	/* HTTP/0.9: a bare body up to the close. */
+	h = h_new();
+	feed(h, 0, "GET /fw.bin\r\n");
+	feed(h, 1, "EC21 firmware image 1.2.3\n");
+	h->f.tcp_close = 3;
+	assert_int_equal(xfers(h, &v), 1);
+	assert_sha(&v[0], fw_sha);
+	assert_int_equal(v[0].status_ok, 0);
+	h_free(h);
+}
+
+/* Keep-alive: several transfers, bodiless responses skipped, at most 8
+ * kept; an upload's success comes from its response. */
+static void test_xfer_keepalive(void **unused)
+{
+	(void)unused;
+	struct h *h = h_new();
+	feed(h, 0, "GET /a/one.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+		   "HEAD /a/one.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+		   "GET /a/one.bin HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"1\"\r\n\r\n"
+		   "PUT /up/log.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nsecond file"
+		   "POST /empty HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+		   "DELETE /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+	feed(h, 1, fw_len_resp);
+	feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\n"); /* HEAD: no body */
+	feed(h, 1, "HTTP/1.1 304 Not Modified\r\nContent-Length: 26\r\n\r\n");
+	feed(h, 1, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	feed(h, 1, "HTTP/1.1 204 No Content\r\n\r\n");
+	feed(h, 1, "HTTP/1.1 204 No Content\r\n\r\n");
+	const struct app_transfer *v;
+	/* In the order the bodies began: the pipelined upload first. */
+	assert_int_equal(xfers(h, &v), 2);
+	assert_sha(&v[0], second_sha);
+	assert_string_equal(v[0].method, "PUT");
+	assert_string_equal(v[0].name, "log.txt");
+	assert_string_equal(v[0].url, "http://x/up/log.txt");
+	assert_int_equal(v[0].to_device, 0);
+	assert_int_equal(v[0].status_ok, 1);
+	assert_sha(&v[1], fw_sha);
+	assert_string_equal(v[1].name, "one.bin");
+	assert_int_equal(v[1].to_device, 1);
+	h_free(h);
+
+	h = h_new();
+	for (int i = 0; i < 10; i++) {
+		feed(h, 0, "GET /f HTTP/1.1\r\n\r\n");
+		feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nsecond file");
+	}
+	assert_int_equal(xfers(h, &v), 8);
+	for (int i = 0; i < 8; i++)
+		assert_sha(&v[i], second_sha);
+	h_free(h);
+}
+
+/* No Host: the server's address names it; an absolute-form target is
+ * the URL. */
+static void test_xfer_url(void **unused)
+{
+	(void)unused;
+	struct h *h = h_new();
+	h->f.key.addr_lo[0] = 10, h->f.key.addr_lo[3] = 2; /* 10.0.0.2:40000, source */
+	h->f.key.addr_hi[0] = 192, h->f.key.addr_hi[2] = 2, h->f.key.addr_hi[3] = 10;
+	h->f.key.port_lo = 40000;
+	h->f.key.port_hi = 9090;
+	h->f.src_is_lo = 1;
+	feed(h, 0, "GET /download/xyDelta#frag HTTP/1.1\r\n\r\n"
+		   "GET http://u:pw@fota.example.com/a/b.bin?q#f HTTP/1.1\r\nHost: other\r\n\r\n");
+	feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+	feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+	const struct app_transfer *v;
+	assert_int_equal(xfers(h, &v), 2);
+	assert_string_equal(v[0].url, "http://192.0.2.10:9090/download/xyDelta");
+	assert_string_equal(v[0].name, "xyDelta");
+	assert_string_equal(v[1].url, "http://fota.example.com/a/b.bin?q");
+	assert_string_equal(v[1].name, "b.bin");
+	h_free(h);
+}
+
+static void test_intent(void **unused)
+{
+	(void)unused;
+	struct intent_input in;
+	struct h *h = h_new();
+	memset(&in, 0, sizeof(in));
+	feed(h, 0, fota_req);
+	dissector_http.intent(h->state, &in);
+	assert_string_equal(in.user_agent, "QUECTEL_MODULE");
+	assert_int_equal(in.n_votes, 0); /* a file name is judged by intent.c */
+	h_free(h);
+
+	h = h_new();
+	memset(&in, 0, sizeof(in));
+	feed(h, 0, "POST /dm HTTP/1.1\r\nContent-Type: application/vnd.syncml.dm+xml\r\n"
+		   "Content-Length: 49\r\n\r\n<SyncML><LocURI>./FUMO/fw1/Update</LocURI></SyncML>");
+	dissector_http.intent(h->state, &in);
+	assert_null(in.user_agent);
+	assert_int_equal(in.n_votes, 1);
+	assert_int_equal(in.votes[0].intent, INTENT_FOTA);
+	assert_int_equal(in.votes[0].conf, CONF_CONFIRMED);
+	assert_string_equal(in.votes[0].why, "OMA-DM FUMO: ./FUMO/fw1/Update (SyncML XML)");
+	h_free(h);
+
+	h = h_new();
+	memset(&in, 0, sizeof(in));
+	feed(h, 0, "POST /dm HTTP/1.1\r\nContent-Type: application/vnd.syncml.dm+xml\r\n"
+		   "Content-Length: 40\r\n\r\n<SyncML><LocURI>./DevInfo</LocURI></SyncML>");
+	dissector_http.intent(h->state, &in);
+	assert_int_equal(in.n_votes, 1);
+	assert_int_equal(in.votes[0].intent, INTENT_DM);
+	assert_string_equal(in.votes[0].why, "OMA-DM session (SyncML XML, 1 messages)");
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -660,6 +998,15 @@ int main(void)
 		cmocka_unit_test(test_omadm_fumo),
 		cmocka_unit_test(test_omadm_wbxml),
 		cmocka_unit_test(test_not_http),
+		cmocka_unit_test(test_xfer_length),
+		cmocka_unit_test(test_xfer_chunked_and_splits),
+		cmocka_unit_test(test_xfer_gap),
+		cmocka_unit_test(test_xfer_cap),
+		cmocka_unit_test(test_xfer_not_whole),
+		cmocka_unit_test(test_xfer_close),
+		cmocka_unit_test(test_xfer_keepalive),
+		cmocka_unit_test(test_xfer_url),
+		cmocka_unit_test(test_intent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "dissector.h"
+#include "intent.h"
 
 extern const struct dissector dissector_mqtt;
 
@@ -823,6 +824,139 @@ static void test_long_and_odd_strings(void **unused)
 	h_free(&h);
 }
 
+/* ------------------------------------------------------------ intent */
+
+/* A PUBLISH (QoS 0, payload "1") or a SUBSCRIBE (packet id 1, QoS 1) of
+ * one topic; returns its length. */
+static size_t topic_msg(uint8_t *out, int subscribe, const char *topic)
+{
+	size_t tl = strlen(topic), rem = 2 + tl + (subscribe ? 3 : 1), k = 0;
+	out[k++] = subscribe ? 0x82 : 0x30;
+	do { /* remaining length, 7 bits a byte */
+		out[k++] = (uint8_t)((rem & 0x7f) | (rem > 0x7f ? 0x80 : 0));
+		rem >>= 7;
+	} while (rem);
+	if (subscribe) {
+		out[k++] = 0x00;
+		out[k++] = 0x01; /* packet id */
+	}
+	out[k++] = (uint8_t)(tl >> 8);
+	out[k++] = (uint8_t)tl;
+	memcpy(out + k, topic, tl);
+	k += tl;
+	out[k++] = subscribe ? 0x01 : '1'; /* QoS 1 / the payload */
+	return k;
+}
+
+/* The votes for one message of topic in direction dir. */
+static void vote_one(struct intent_input *in, int dir, int subscribe, const char *topic)
+{
+	struct harness h;
+	uint8_t m[600];
+	h_init(&h);
+	h_feed(&h, 0, connect311, sizeof(connect311));
+	h_feed(&h, dir, m, topic_msg(m, subscribe, topic));
+	memset(in, 0, sizeof(*in));
+	dissector_mqtt.intent(h.state, in);
+	h_free(&h);
+}
+
+static void assert_vote(const struct intent_input *in, size_t i, enum intent it,
+			enum confidence c, const char *why)
+{
+	assert_true(in->n_votes > i);
+	assert_int_equal(in->votes[i].intent, it);
+	assert_int_equal(in->votes[i].conf, c);
+	assert_string_equal(in->votes[i].why, why);
+}
+
+static void test_intent_topics(void **unused)
+{
+	struct intent_input in;
+	(void)unused;
+	/* AWS IoT Jobs, both ways; the thing name (an IMEI here) not shown. */
+	vote_one(&in, 0, 0, "$aws/things/359123456789012/jobs/$next/get");
+	assert_int_equal(in.n_votes, 1);
+	assert_vote(&in, 0, INTENT_FOTA, CONF_CONFIRMED,
+		    "MQTT PUBLISH $aws/things/<thing>/jobs/$next/get from the device "
+		    "(AWS IoT Jobs)");
+	vote_one(&in, 1, 0, "$aws/things/meter-7/jobs/notify-next");
+	assert_vote(&in, 0, INTENT_FOTA, CONF_CONFIRMED,
+		    "MQTT PUBLISH $aws/things/<thing>/jobs/notify-next to the device "
+		    "(AWS IoT Jobs)");
+	vote_one(&in, 0, 0, "$aws/things/meter-7/jobs/job-42/update");
+	assert_vote(&in, 0, INTENT_FOTA, CONF_CONFIRMED,
+		    "MQTT PUBLISH $aws/things/<thing>/jobs/job-42/update from the device "
+		    "(AWS IoT Jobs)");
+	vote_one(&in, 1, 0, "$aws/things/meter-7/streams/AFR_OTA-1/data/cbor");
+	assert_vote(&in, 0, INTENT_FOTA, CONF_CONFIRMED,
+		    "MQTT PUBLISH $aws/things/<thing>/streams/AFR_OTA-1/data/cbor to the "
+		    "device (AWS IoT OTA stream)");
+	/* A shadow topic is not a job: from the device it is telemetry. */
+	vote_one(&in, 0, 0, "$aws/things/meter-7/shadow/update");
+	assert_vote(&in, 0, INTENT_TELEMETRY, CONF_PROBABLE,
+		    "MQTT PUBLISH $aws/things/meter-7/shadow/update from the device");
+	/* nRF Cloud: team and device levels left out. */
+	vote_one(&in, 1, 0, "prod/6c0f5b0a-team/nrf-352656100123456/jobs/rcv");
+	assert_vote(&in, 0, INTENT_FOTA, CONF_CONFIRMED,
+		    "MQTT PUBLISH prod/.../jobs/rcv to the device (jobs topic)");
+	/* "jobs" too high up, or the last level, is no job topic. */
+	vote_one(&in, 0, 0, "a/b/jobs/x");
+	assert_vote(&in, 0, INTENT_TELEMETRY, CONF_PROBABLE,
+		    "MQTT PUBLISH a/b/jobs/x from the device");
+	vote_one(&in, 0, 0, "a/b/c/jobs");
+	assert_int_equal(in.votes[0].intent, INTENT_TELEMETRY);
+	/* Azure IoT Hub twin and direct methods: device management. */
+	vote_one(&in, 0, 0, "$iothub/twin/PATCH/properties/reported/?$rid=1");
+	assert_int_equal(in.n_votes, 1);
+	assert_vote(&in, 0, INTENT_DM, CONF_CONFIRMED,
+		    "MQTT PUBLISH $iothub/twin/PATCH/properties/reported/?$rid=1 from the "
+		    "device");
+	vote_one(&in, 1, 0, "$iothub/methods/POST/reboot/?$rid=7");
+	assert_vote(&in, 0, INTENT_DM, CONF_CONFIRMED,
+		    "MQTT PUBLISH $iothub/methods/POST/reboot/?$rid=7 to the device");
+	/* Telemetry: digit runs of 14+ masked, 13 kept. */
+	vote_one(&in, 0, 0, "devices/860123456789012/telemetry/1234567890123");
+	assert_int_equal(in.n_votes, 1);
+	assert_vote(&in, 0, INTENT_TELEMETRY, CONF_PROBABLE,
+		    "MQTT PUBLISH devices/<imei>/telemetry/1234567890123 from the device");
+	/* The broker's deliveries of other topics say nothing. */
+	vote_one(&in, 1, 0, "cmd/go");
+	assert_int_equal(in.n_votes, 0);
+	/* A subscription alone is probable. */
+	vote_one(&in, 0, 1, "$aws/things/+/jobs/notify-next");
+	assert_int_equal(in.n_votes, 1);
+	assert_vote(&in, 0, INTENT_FOTA, CONF_PROBABLE,
+		    "MQTT SUBSCRIBE $aws/things/<thing>/jobs/notify-next");
+	vote_one(&in, 0, 1, "$iothub/twin/res/#");
+	assert_vote(&in, 0, INTENT_DM, CONF_PROBABLE, "MQTT SUBSCRIBE $iothub/twin/res/#");
+	vote_one(&in, 0, 1, "a/#");
+	assert_int_equal(in.n_votes, 0);
+}
+
+/* A long topic is cut in the evidence; control bytes are not printed. */
+static void test_intent_long_topic(void **unused)
+{
+	struct intent_input in;
+	char topic[400];
+	(void)unused;
+	memset(topic, 'x', sizeof(topic));
+	topic[0] = 't', topic[1] = '/', topic[2] = '\t';
+	topic[sizeof(topic) - 1] = '\0';
+	vote_one(&in, 0, 0, topic);
+	assert_int_equal(in.n_votes, 1);
+	assert_true(strlen(in.votes[0].why) < INTENT_EVIDENCE_LEN);
+	assert_non_null(strstr(in.votes[0].why, "t/?xxx"));
+	assert_non_null(strstr(in.votes[0].why, "x... from the device"));
+	/* Nothing published: nothing to say. */
+	struct harness h;
+	h_init(&h);
+	memset(&in, 0, sizeof(in));
+	dissector_mqtt.intent(h.state, &in);
+	assert_int_equal(in.n_votes, 0);
+	h_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -845,6 +979,8 @@ int main(void)
 		cmocka_unit_test(test_truncated_every_cut),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_long_and_odd_strings),
+		cmocka_unit_test(test_intent_topics),
+		cmocka_unit_test(test_intent_long_topic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "dissector.h"
+#include "intent.h"
 #include "util-json.h"
 
 extern const struct dissector dissector_tls;
@@ -1114,6 +1115,27 @@ static void test_probe(void **unused)
 	assert_false(dissector_tls.probe(real_ch, 0, 0));
 }
 
+/* The intent hook hands the fingerprints over (pointers into the state)
+ * and votes nothing: TLS proves no purpose. */
+static void test_intent_fingerprints(void **unused)
+{
+	struct tctx t;
+	struct intent_input in;
+	(void)unused;
+	tctx_init(&t);
+	memset(&in, 0, sizeof(in));
+	dissector_tls.intent(t.state, &in); /* nothing seen yet */
+	assert_null(in.ja3);
+	assert_null(in.ja4);
+	feed(&t, 0, real_ch, sizeof(real_ch));
+	dissector_tls.intent(t.state, &in);
+	assert_non_null(in.ja3);
+	assert_string_equal(in.ja3, REAL_JA3);
+	assert_string_equal(in.ja4, REAL_JA4);
+	assert_int_equal(in.n_votes, 0);
+	tctx_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1138,6 +1160,7 @@ int main(void)
 		cmocka_unit_test(test_hello_retry_request),
 		cmocka_unit_test(test_server_hello_alone),
 		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_intent_fingerprints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
