@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "apngen.h"
 
@@ -29,12 +30,42 @@ static const struct tac_model tac_models[] = {
 };
 #define NUM_TACS (sizeof(tac_models) / sizeof(tac_models[0]))
 
-/* Relative weights of the session kinds, in enum sess_kind order. */
-static const unsigned sess_weights[SESS_KINDS] = {12, 22, 28, 27, 4, 4, 3};
+/* Relative weights of the session kinds, per mille (docs/apngen.md).
+ * Firmware updates are rare, as on a real APN; the rule below still puts
+ * every kind in small captures. */
+static const unsigned sess_weights[SESS_KINDS] = {
+	[SESS_DNS] = 130,
+	[SESS_TLS] = 190,
+	[SESS_MQTT] = 240,
+	[SESS_COAP_REGISTER] = 210,
+	[SESS_COAP_FIRMWARE] = 5,
+	[SESS_HTTP_FIRMWARE] = 5,
+	[SESS_HTTP_XTRA] = 30,
+	[SESS_HTTP_FIRMWARE_CHUNKED] = 3,
+	[SESS_HTTP_FIRMWARE_KEEPALIVE] = 2,
+	[SESS_LWM2M_FOTA] = 5,
+	[SESS_OMADM_FUMO] = 3,
+	[SESS_OMADM_DM] = 15,
+	[SESS_MQTT_JOBS] = 20,
+	[SESS_QUECLOCATOR] = 40,
+	[SESS_ASSISTNOW] = 30,
+	[SESS_NRFCLOUD] = 40,
+	[SESS_MEIG_FOTA] = 3,
+	[SESS_TLS_FOTA] = 1,
+	[SESS_TLS_UNKNOWN] = 25,
+	[SESS_FTP_FIRMWARE] = 3,
+};
+
+/* Every kind at least twice in each block of KIND_BLOCK sessions: the
+ * even-numbered sessions among a block's first 4 * SESS_KINDS take the
+ * kinds in turn, the others are drawn by weight. So small captures show
+ * every kind too. */
+#define KIND_BLOCK 4096u
 
 struct options {
 	const char *output;
 	const char *manifest;
+	const char *dump_dir;
 	uint64_t devices;
 	uint64_t flows;
 	uint64_t packets;
@@ -105,6 +136,7 @@ static void devices_init(struct gen *g, struct device *devs, uint64_t n)
 	uint32_t msisdn_base = rng_below(&g->rng, 50000000);
 	uint32_t teid_ul_base = (uint32_t)rng_next(&g->rng);
 	uint32_t teid_dl_base = (uint32_t)rng_next(&g->rng);
+	uint32_t serial_base = rng_below(&g->rng, 100000000);
 
 	for (uint64_t i = 0; i < n; i++) {
 		struct device *d = &devs[i];
@@ -132,13 +164,59 @@ static void devices_init(struct gen *g, struct device *devs, uint64_t n)
 		 * are unique per direction. */
 		d->teid_ul = teid_ul_base + (uint32_t)i * 0x9e3779b1u;
 		d->teid_dl = teid_dl_base + (uint32_t)i * 0x9e3779b1u;
+		/* 7919 is prime to 10^8: serials are unique. */
+		snprintf(d->thing, sizeof(d->thing), "meter-%08u",
+			 (unsigned)((serial_base + i * 7919u) % 100000000u));
 		d->sgw_ip = ADDR_SGW_BASE + (uint32_t)(i % NUM_SGW);
 		d->next_port = (uint16_t)(32768 + rng_below(&g->rng, 28232));
 		d->ipid = (uint16_t)rng_next(&g->rng);
 	}
 }
 
-static int manifest_write(const char *path, const struct options *o, const struct device *devs)
+static const char *proto_name(uint8_t proto)
+{
+	return proto == 6 ? "tcp" : "udp";
+}
+
+static void manifest_flows(FILE *f, const struct gen *g)
+{
+	char c[16], sv[16];
+	fputs("  \"flows\": [\n", f);
+	for (size_t i = 0; i < g->n_flows; i++) {
+		const struct flow_rec *r = &g->flows[i];
+		ip4_str(r->cip, c, sizeof(c));
+		ip4_str(r->sip, sv, sizeof(sv));
+		fprintf(f,
+			"    {\"proto\": \"%s\", \"src\": \"%s\", \"sport\": %u, \"dst\": \"%s\", "
+			"\"dport\": %u, \"kind\": \"%s\", \"intent\": \"%s\", \"confidence\": \"%s\"}%s\n",
+			proto_name(r->proto), c, (unsigned)r->cport, sv, (unsigned)r->sport, r->kind,
+			r->intent, r->conf, i + 1 < g->n_flows ? "," : "");
+	}
+	fputs("  ],\n", f);
+}
+
+static void manifest_firmware(FILE *f, const struct gen *g)
+{
+	char c[16], sv[16], hex[65];
+	fputs("  \"firmware\": [\n", f);
+	for (size_t i = 0; i < g->n_fws; i++) {
+		const struct fw_rec *r = &g->fws[i];
+		ip4_str(r->cip, c, sizeof(c));
+		ip4_str(r->sip, sv, sizeof(sv));
+		for (int k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", r->sha256[k]);
+		/* URLs and names are apngen's own: no character needs escaping. */
+		fprintf(f,
+			"    {\"src\": \"%s\", \"sport\": %u, \"dst\": \"%s\", \"dport\": %u, "
+			"\"url\": \"%s\", \"name\": \"%s\", \"size\": %lu, \"sha256\": \"%s\"}%s\n",
+			c, (unsigned)r->cport, sv, (unsigned)r->sport, r->url, r->name,
+			(unsigned long)r->size, hex, i + 1 < g->n_fws ? "," : "");
+	}
+	fputs("  ],\n", f);
+}
+
+static int manifest_write(const char *path, const struct options *o, const struct gen *g,
+			  const struct device *devs)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
@@ -157,9 +235,9 @@ static int manifest_write(const char *path, const struct options *o, const struc
 		fprintf(f,
 			"    {\"ip\": \"%s\", \"imsi\": \"%s\", \"imei\": \"%s\", \"imeisv\": \"%s\", "
 			"\"msisdn\": \"%s\", \"apn\": \"%s\", \"teid\": %lu, \"teid_dl\": %lu, "
-			"\"tac\": \"%s\", ",
+			"\"tac\": \"%s\", \"thing\": \"%s\", ",
 			ip, d->imsi, d->imei, d->imeisv, d->msisdn, d->apn, (unsigned long)d->teid_ul,
-			(unsigned long)d->teid_dl, d->model->tac);
+			(unsigned long)d->teid_dl, d->model->tac, d->thing);
 		if (d->model->maker)
 			fprintf(f, "\"maker\": \"%s\", \"model\": \"%s\"}", d->model->maker,
 				d->model->model);
@@ -167,7 +245,13 @@ static int manifest_write(const char *path, const struct options *o, const struc
 			fprintf(f, "\"maker\": null, \"model\": null}");
 		fputs(i + 1 < o->devices ? ",\n" : "\n", f);
 	}
-	fputs("  ]\n}\n", f);
+	fputs("  ],\n", f);
+	manifest_flows(f, g);
+	manifest_firmware(f, g);
+	fprintf(f, "  \"kinds\": [");
+	for (int k = 0; k < SESS_KINDS; k++)
+		fprintf(f, "%s\"%s\"", k ? ", " : "", sess_kind_name((enum sess_kind)k));
+	fputs("]\n}\n", f);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "apngen: %s: write failed\n", path);
 		return -1;
@@ -177,8 +261,11 @@ static int manifest_write(const char *path, const struct options *o, const struc
 
 /* ---- the scheduler ---- */
 
-static enum sess_kind pick_kind(struct gen *g)
+static enum sess_kind pick_kind(struct gen *g, uint64_t built)
 {
+	uint64_t slot = built % KIND_BLOCK;
+	if (slot % 2 == 0 && slot / 2 < 2 * SESS_KINDS)
+		return (enum sess_kind)(slot / 2 % SESS_KINDS);
 	unsigned total = 0;
 	for (int k = 0; k < SESS_KINDS; k++)
 		total += sess_weights[k];
@@ -216,7 +303,7 @@ static void generate(struct gen *g, const struct options *o, struct device *devs
 				radius_accounting(g, d, 1);
 			}
 			sess_reset(&pool[active]);
-			sess_build(g, &pool[active], d, pick_kind(g));
+			sess_build(g, &pool[active], d, pick_kind(g, built));
 			active++;
 			built++;
 		}
@@ -246,9 +333,11 @@ static void usage(FILE *f)
 {
 	fputs("usage: apngen -o FILE [options]\n"
 	      "Writes a deterministic pcap (Ethernet, microsecond) of cellular IoT devices\n"
-	      "behind an APN: DNS, TLS (SNI), MQTT, CoAP/LwM2M (register, Block2 firmware\n"
-	      "pull), HTTP firmware and GNSS-assistance downloads, and RADIUS accounting\n"
-	      "(Start/Stop with 3GPP attributes) from the PGW. Same options, same bytes.\n"
+	      "behind an APN: DNS, TLS (SNI), MQTT (telemetry, AWS IoT jobs), CoAP/LwM2M\n"
+	      "(register, Object 5 firmware update, Block2 firmware pull), HTTP firmware\n"
+	      "(plain, chunked, keep-alive), OMA-DM (FUMO), FTP firmware, GNSS assistance,\n"
+	      "QuecLocator and MeiG FOTA downloads, and RADIUS accounting (Start/Stop with\n"
+	      "3GPP attributes) from the PGW. Same options, same bytes.\n"
 	      "\n"
 	      "  -o, --output FILE     pcap to write (required; - for standard output)\n"
 	      "      --devices N       number of devices (default 10, at most 1000000)\n"
@@ -264,7 +353,11 @@ static void usage(FILE *f)
 	      "      --rate PPS        packets per second of packet time (default 1000)\n"
 	      "      --concurrency N   sessions interleaved at a time (default 32)\n"
 	      "      --manifest FILE   write the devices (ip, imsi, imei, imeisv, msisdn,\n"
-	      "                        apn, teid, tac) as JSON\n"
+	      "                        apn, teid, tac, thing), every device flow with its\n"
+	      "                        kind, intent and confidence, and every firmware\n"
+	      "                        image served (URL, size, SHA-256) as JSON\n"
+	      "      --dump-firmware DIR  write each firmware image served to\n"
+	      "                        DIR/fw-NNNN-NAME (NNNN: its place in the manifest)\n"
 	      "  -q, --quiet           no summary on standard error\n"
 	      "  -h, --help            this text\n"
 	      "\n"
@@ -328,6 +421,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 				fprintf(stderr, "apngen: %s needs a file name\n", a);
 				return -1;
 			}
+		} else if (FLAG("--dump-firmware")) {
+			o->dump_dir = VALUE();
+			if (!o->dump_dir) {
+				fprintf(stderr, "apngen: %s needs a directory\n", a);
+				return -1;
+			}
 		} else if (FLAG("--devices")) {
 			if (parse_u64(a, VALUE(), 1, MAX_DEVICES, &o->devices))
 				return -1;
@@ -379,7 +478,14 @@ int main(int argc, char **argv)
 	static struct gen g; /* big buffers: not on the stack */
 	struct pcap_writer w;
 	g.rng.s = o.seed;
+	g.seed = o.seed;
 	g.gtp = o.gtp;
+	g.record = o.manifest != NULL;
+	g.dump_dir = o.dump_dir;
+	if (o.dump_dir && mkdir(o.dump_dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "apngen: %s: %s\n", o.dump_dir, strerror(errno));
+		return 1;
+	}
 	g.out = &w;
 
 	struct device *devs = calloc((size_t)o.devices, sizeof(*devs));
@@ -407,7 +513,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "apngen: %s: write failed\n", o.output);
 		return 1;
 	}
-	if (o.manifest && manifest_write(o.manifest, &o, devs))
+	if (o.manifest && manifest_write(o.manifest, &o, &g, devs))
+		return 1;
+	if (g.dump_err)
 		return 1;
 
 	if (!o.quiet) {
@@ -421,5 +529,7 @@ int main(int argc, char **argv)
 			(unsigned long long)active, (unsigned long long)w.bytes);
 	}
 	free(devs);
+	free(g.flows);
+	free(g.fws);
 	return 0;
 }

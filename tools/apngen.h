@@ -4,8 +4,9 @@
  *
  * apngen-wire.c builds frames (Ethernet, optional GTP-U, IPv4, TCP, UDP) and
  * writes the pcap file; apngen-proto.c builds the sessions of each protocol;
- * apngen-md5.c is the MD5 the RADIUS authenticators need; apngen.c holds the
- * options, the devices, the scheduler and main().
+ * apngen-md5.c is the MD5 the RADIUS authenticators need, apngen-sha256.c
+ * the SHA-256 of the firmware images in the manifest; apngen.c holds the
+ * options, the devices, the manifest, the scheduler and main().
  */
 #ifndef APNGEN_H
 #define APNGEN_H
@@ -53,6 +54,7 @@ struct device {
 	char msisdn[16];
 	char acct_session_id[17];
 	char lwm2m_loc[8];
+	char thing[16];    /* AWS IoT thing name: "meter-" + 8-digit serial */
 	const char *apn;
 	const struct tac_model *model;
 	uint32_t teid_ul;  /* TEID the PGW assigned: uplink G-PDUs carry it */
@@ -95,9 +97,40 @@ struct pcap_writer {
 	int err;
 };
 
+/* What the manifest says of one device flow: the generator's own truth
+ * about why the device opened it (docs/apngen.md). */
+struct flow_rec {
+	uint32_t cip, sip;
+	uint16_t cport, sport;
+	uint8_t proto;
+	const char *kind, *intent, *conf;
+};
+
+/* One firmware object served, for the manifest. */
+struct fw_rec {
+	uint32_t cip, sip;
+	uint16_t cport, sport;
+	uint32_t size;
+	char url[256];
+	char name[64];
+	uint8_t sha256[32];
+};
+
 struct gen {
 	struct rng rng;
+	uint64_t seed;
 	int gtp;
+	int record;              /* keep flow_rec / fw_rec lists (--manifest) */
+	const char *dump_dir;    /* --dump-firmware DIR, or NULL */
+	/* the current session's kind, intent and confidence: device_flow()
+	 * records them */
+	const char *cur_kind, *cur_intent, *cur_conf;
+	struct flow_rec *flows;
+	size_t n_flows, cap_flows;
+	struct fw_rec *fws;
+	size_t n_fws, cap_fws;
+	unsigned n_dumped;
+	int dump_err;
 	uint16_t outer_ipid_ul, outer_ipid_dl;
 	uint64_t flows_made;
 	uint64_t pkts_made;
@@ -107,7 +140,11 @@ struct gen {
 	struct sess direct;      /* frames written as soon as built (RADIUS) */
 	uint8_t ip[MAX_FRAME];   /* inner IPv4 packet under construction */
 	uint8_t app[1 << 16];    /* application bytes under construction */
+	uint8_t fw[1 << 16];     /* a firmware image (FW_MAX bytes at most) */
 };
+
+#define FW_MIN 5120  /* firmware image sizes, bytes */
+#define FW_MAX 61440
 
 /* apngen-wire.c */
 void pcap_writer_open(struct pcap_writer *w, FILE *f, uint64_t start_sec, uint64_t rate);
@@ -141,12 +178,30 @@ enum sess_kind {
 	SESS_COAP_FIRMWARE,
 	SESS_HTTP_FIRMWARE,
 	SESS_HTTP_XTRA,
+	SESS_HTTP_FIRMWARE_CHUNKED,
+	SESS_HTTP_FIRMWARE_KEEPALIVE,
+	SESS_LWM2M_FOTA,
+	SESS_OMADM_FUMO,
+	SESS_OMADM_DM,
+	SESS_MQTT_JOBS,
+	SESS_QUECLOCATOR,
+	SESS_ASSISTNOW,
+	SESS_NRFCLOUD,
+	SESS_MEIG_FOTA,
+	SESS_TLS_FOTA,
+	SESS_TLS_UNKNOWN,
+	SESS_FTP_FIRMWARE,
 	SESS_KINDS
 };
+/* The manifest's name of a session kind ("dns", "lwm2m_fota", ...). */
+const char *sess_kind_name(enum sess_kind kind);
 void sess_build(struct gen *g, struct sess *s, struct device *dev, enum sess_kind kind);
 void radius_accounting(struct gen *g, struct device *dev, int status_type);
 
 /* apngen-md5.c */
 void md5(const uint8_t *msg, size_t len, uint8_t out[16]);
+
+/* apngen-sha256.c */
+void sha256(const uint8_t *msg, size_t len, uint8_t out[32]);
 
 #endif
