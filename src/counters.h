@@ -107,6 +107,14 @@
 	X(ID_EVICTED, "identity.evicted")                            \
 	X(ID_ADDRESS_REUSED, "identity.address_reused")              \
 	X(ID_FLOWS_IDENTIFIED, "identity.flows_identified")          \
+	/* geo (src/geo.c): lookups = cache hits + database lookups;   \
+	 * not_found: lookups that found nothing in either database;   \
+	 * errors: lookups a damaged database or a bad value failed */ \
+	X(GEO_LOOKUPS, "geo.lookups")                                \
+	X(GEO_CACHE_HITS, "geo.cache_hits")                          \
+	X(GEO_NOT_FOUND, "geo.not_found")                            \
+	X(GEO_ERRORS, "geo.errors")                                  \
+	X(FIRMWARE_TRANSFERS, "firmware.events")                     \
 	X(OUTPUT_EVENTS, "output.events")                            \
 	X(OUTPUT_ERRORS, "output.write_errors")
 

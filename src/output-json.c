@@ -46,6 +46,7 @@ void output_free(struct output *o)
 		free(o->priv);
 		o->priv = NULL;
 	}
+	output_text_free(o);
 	if (o->fp)
 		fflush(o->fp);
 }

@@ -5,6 +5,7 @@
  * events instead.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
@@ -35,6 +36,129 @@ static void endpoint_str(const struct ip_addr *a, uint16_t port, int ports, char
 		snprintf(buf, len, "[%s]:%u", ip, port);
 	else
 		snprintf(buf, len, "%s:%u", ip, port);
+}
+
+/*
+ * The summary's device table: per device address, what a person asks
+ * first: which module, how many flows, to which countries, why, and how
+ * many firmware images.  Bounded: the first TEXT_DEVICES_MAX devices.
+ */
+#define TEXT_DEVICES_MAX 4096
+#define TEXT_COUNTRIES_MAX 8
+
+struct text_device {
+	char ip[IP_ADDR_STRLEN];
+	char imei[20];
+	const char *maker, *model; /* the identity table's, alive until the end */
+	uint64_t flows, firmware, bytes_down;
+	uint64_t intents[INTENT__MAX];
+	char countries[TEXT_COUNTRIES_MAX][3];
+	unsigned n_countries;
+};
+
+struct text_table {
+	struct text_device *v;
+	size_t n, cap, dropped;
+};
+
+void output_text_free(struct output *o)
+{
+	struct text_table *t = o->text;
+	if (t) {
+		free(t->v);
+		free(t);
+		o->text = NULL;
+	}
+}
+
+/* The device side's entry; NULL when the table is full or out of memory. */
+static struct text_device *text_device(struct output *o, const struct flow *f)
+{
+	struct text_table *t = o->text;
+	struct ip_addr a;
+	uint16_t port;
+	char ip[IP_ADDR_STRLEN];
+	if (t == NULL && (t = o->text = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	flow_source(f, &a, &port);
+	ip_addr_str(&a, ip, sizeof(ip));
+	for (size_t i = 0; i < t->n; i++) /* a person's summary: small tables */
+		if (strcmp(t->v[i].ip, ip) == 0)
+			return &t->v[i];
+	if (t->n == TEXT_DEVICES_MAX) {
+		t->dropped++;
+		return NULL;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct text_device *v = realloc(t->v, cap * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		t->v = v;
+		t->cap = cap;
+	}
+	struct text_device *d = &t->v[t->n++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->ip, sizeof(d->ip), "%s", ip);
+	return d;
+}
+
+static void text_count(struct output *o, const struct flow *f, const struct flow_enrich *en)
+{
+	const char *imei, *maker, *model;
+	/* Devices are the addresses a subscriber session names. */
+	if (o->id == NULL || !identity_flow_device(o->id, f, &imei, &maker, &model))
+		return;
+	struct text_device *d = text_device(o, f);
+	if (d == NULL)
+		return;
+	if (!d->imei[0]) {
+		snprintf(d->imei, sizeof(d->imei), "%s", imei);
+		d->maker = maker;
+		d->model = model;
+	}
+	d->flows++;
+	d->bytes_down += f->bytes[1];
+	d->intents[en->intent.intent]++;
+	if (en->has_geo && en->geo.country[0]) {
+		unsigned i = 0;
+		while (i < d->n_countries && strcmp(d->countries[i], en->geo.country) != 0)
+			i++;
+		if (i == d->n_countries && i < TEXT_COUNTRIES_MAX)
+			memcpy(d->countries[d->n_countries++], en->geo.country, 3);
+	}
+}
+
+static void text_devices(struct output *o)
+{
+	struct text_table *t = o->text;
+	if (t == NULL || t->n == 0)
+		return;
+	fprintf(o->fp, "\n%zu devices%s:\n", t->n, t->dropped ? " (the first ones)" : "");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct text_device *d = &t->v[i];
+		char who[96], where[48] = "", why[160] = "";
+		snprintf(who, sizeof(who), "%s%s%s", d->maker ? d->maker : d->imei[0] ? "unknown maker" : "no identity",
+			 d->model ? " " : "", d->model ? d->model : "");
+		for (unsigned c = 0; c < d->n_countries; c++) {
+			size_t n = strlen(where);
+			snprintf(where + n, sizeof(where) - n, "%s%s", c ? "," : "", d->countries[c]);
+		}
+		for (int k = 1; k <= INTENT__MAX; k++) {
+			int in = k % INTENT__MAX; /* "other" last */
+			if (d->intents[in] == 0)
+				continue;
+			size_t n = strlen(why);
+			snprintf(why + n, sizeof(why) - n, "%s%s %" PRIu64, why[0] ? ", " : "",
+				 intent_str((enum intent)in), d->intents[in]);
+		}
+		fprintf(o->fp, "  %-15s %-16s imei %-16s %4" PRIu64 " flows  servers in %-12s %s",
+			d->ip, who, d->imei[0] ? d->imei : "-", d->flows, where[0] ? where : "-", why);
+		if (d->firmware)
+			fprintf(o->fp, "; %" PRIu64 " firmware image%s", d->firmware,
+				d->firmware == 1 ? "" : "s");
+		fputc('\n', o->fp);
+	}
 }
 
 /* "Quectel EC25-AF" for the flow's device, or its address's side alone. */
@@ -92,6 +216,7 @@ void output_text_flow(struct output *o, const struct flow *f, enum flow_end_reas
 		r->service ? " " : "", r->service ? r->service->name : "");
 	if (r->n_evidence)
 		fprintf(o->fp, "                     because %s\n", r->evidence[0]);
+	text_count(o, f, en);
 	cnt_inc(o->cnt, CNT_OUTPUT_EVENTS);
 }
 
@@ -100,6 +225,9 @@ void output_text_firmware(struct output *o, const struct flow *f, const struct f
 {
 	char size[24], hex[65], dev[80];
 	(void)en;
+	struct text_device *td = text_device(o, f);
+	if (td)
+		td->firmware++;
 	human_bytes(t->size, size, sizeof(size));
 	device_str(o, f, dev, sizeof(dev));
 	if (t->hash_state == TRANSFER_HASH_OK)
@@ -125,6 +253,7 @@ void output_text_stats(struct output *o, uint64_t ts_us)
 			invalid += v[i];
 	}
 	(void)ts_us;
+	text_devices(o);
 	fprintf(o->fp,
 		"\n%" PRIu64 " packets (%" PRIu64 " bytes), %" PRIu64 " flows (%" PRIu64
 		" at most at once, %" PRIu64 " evicted), %" PRIu64 " named by nDPI\n"

@@ -40,6 +40,7 @@ struct output {
 	struct dissect_ctx *dctx;    /* application fields and server names */
 	struct identity_table *id;   /* device and subscriber fields */
 	void *priv;          /* the builder's buffer */
+	void *text;          /* the text summary's device table */
 };
 
 /* Returns 0, or -1 when out of memory. */
@@ -88,5 +89,6 @@ void output_text_flow(struct output *o, const struct flow *f, enum flow_end_reas
 void output_text_firmware(struct output *o, const struct flow *f, const struct flow_enrich *en,
 			  const struct app_transfer *t, const char *why);
 void output_text_stats(struct output *o, uint64_t ts_us);
+void output_text_free(struct output *o);
 
 #endif /* APN_OUTPUT_H */

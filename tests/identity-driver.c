@@ -201,7 +201,9 @@ int main(int argc, char **argv)
 			cnt.v[CNT_FLOW_CREATED]++;
 			cnt.v[CNT_FLOW_ENDED]++;
 			cnt.v[CNT_FLOW_END_CAPTURE]++;
-			output_flow(&out, &f, FLOW_END_CAPTURE);
+			struct flow_enrich en;
+			memset(&en, 0, sizeof(en)); /* no geo, intent other */
+			output_flow(&out, &f, FLOW_END_CAPTURE, &en);
 		} else {
 			fprintf(stderr, "identity-driver: %s:%d: bad line\n", script, lineno);
 			rc = 2;

@@ -285,7 +285,9 @@ def check_table(c, env):
             and any(get(e, "event.reason") == "evicted" for e in evs), why)
 
     rc, out, err = env.driver(BASIC, "--text")
-    lines = [l for l in out.splitlines() if " device " in l]
+    # device events are the lines naming a session change (flow lines say
+    # "device" too, on their second line: who, where and why)
+    lines = [l for l in out.splitlines() if l[:1].isdigit() and l[19:28] == "  device "]
     c.check("text mode: one line per device event",
             len(lines) == 4 and lines[0] == "2025-01-01T00:00:00  device 100.64.0.1 session-start: "
             "imsi 001012821780235, imei 866834045665614 (Quectel EC25-AF), apn iot.example, from radius"
