@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "util-cidr.h"
 #include "util-log.h"
 
 #ifndef APN_DATADIR
@@ -759,45 +760,28 @@ static void kw_host(struct loader *L, struct tok *t, int n)
 	}
 }
 
-/* "a.b.c.d[/len]" or "x::y[/len]"; bits past len must be zero. */
+/* "a.b.c.d[/len]" or "x::y[/len]" (digits only after the slash); bits
+ * past len must be zero. */
 static int parse_prefix(const char *s, struct cat_prefix *p)
 {
+	struct cidr c;
+	struct ip_addr written;
+	const char *why, *slash = strchr(s, '/');
 	char buf[64];
-	const char *slash = strchr(s, '/');
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	if (alen == 0 || alen >= sizeof(buf))
+	if (alen >= sizeof(buf) || (slash && (!slash[1] || strspn(slash + 1, "0123456789") !=
+							       strlen(slash + 1))))
 		return -1;
+	if (cidr_parse(s, &c, &why) < 0)
+		return -1;
+	/* cidr_parse clears host bits: a prefix written with them set is
+	 * refused, as it is probably a typing error. */
 	memcpy(buf, s, alen);
 	buf[alen] = '\0';
-	memset(&p->addr, 0, sizeof(p->addr));
-	unsigned max;
-	if (inet_pton(AF_INET, buf, p->addr.a) == 1) {
-		p->addr.family = 4;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, p->addr.a) == 1) {
-		p->addr.family = 6;
-		max = 128;
-	} else {
+	if (ip_addr_parse(buf, &written) < 0 || memcmp(written.a, c.net.a, sizeof(c.net.a)) != 0)
 		return -1;
-	}
-	unsigned len = max;
-	if (slash) {
-		const char *d = slash + 1;
-		if (!*d || strlen(d) > 3)
-			return -1;
-		len = 0;
-		for (; *d; d++) {
-			if (!isdigit((unsigned char)*d))
-				return -1;
-			len = len * 10 + (unsigned)(*d - '0');
-		}
-		if (len > max)
-			return -1;
-	}
-	for (unsigned i = len; i < max; i++)
-		if (addr_bit(&p->addr, i))
-			return -1;
-	p->len = (uint8_t)len;
+	p->addr = c.net;
+	p->len = (uint8_t)c.bits;
 	return 0;
 }
 

@@ -209,12 +209,12 @@ void output_text_flow(struct output *o, const struct flow *f, enum flow_end_reas
 		f->gtp ? " [GTP-U]" : "");
 	/* Who, where and why, on a second line. */
 	const struct intent_result *r = &en->intent;
-	fprintf(o->fp, "                     %s%s%s  server in %s  %s (%s)%s%s%s%s\n",
-		dev[0] ? "device " : "device unknown", dev, dev[0] ? "," : ",",
-		where[0] ? where : "unknown", intent_str(r->intent), confidence_str(r->conf),
-		r->vendor ? ", " : "", r->vendor ? r->vendor->name : "",
-		r->service ? " " : "", r->service ? r->service->name : "");
-	if (r->n_evidence)
+	fprintf(o->fp, "                     device: %s; server in: %s; intent: %s (%s)%s%s%s%s\n",
+		dev[0] ? dev : "unknown", where[0] ? where : "unknown", intent_str(r->intent),
+		confidence_str(r->conf), r->vendor ? "; service: " : "",
+		r->vendor ? r->vendor->name : "", r->service ? " " : "",
+		r->service ? r->service->name : "");
+	if (r->n_evidence && r->conf != CONF_NONE)
 		fprintf(o->fp, "                     because %s\n", r->evidence[0]);
 	text_count(o, f, en);
 	cnt_inc(o->cnt, CNT_OUTPUT_EVENTS);

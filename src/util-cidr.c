@@ -15,6 +15,18 @@ static void mask_host_bits(struct ip_addr *a, unsigned bits)
 		a->a[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 
+int ip_addr_parse(const char *s, struct ip_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, out->a) == 1)
+		out->family = 4;
+	else if (inet_pton(AF_INET6, s, out->a) == 1)
+		out->family = 6;
+	else
+		return -1;
+	return 0;
+}
+
 int cidr_parse(const char *s, struct cidr *out, const char **why)
 {
 	char buf[64];
@@ -27,11 +39,7 @@ int cidr_parse(const char *s, struct cidr *out, const char **why)
 	}
 	memcpy(buf, s, alen);
 	buf[alen] = '\0';
-	if (inet_pton(AF_INET, buf, out->net.a) == 1) {
-		out->net.family = 4;
-	} else if (inet_pton(AF_INET6, buf, out->net.a) == 1) {
-		out->net.family = 6;
-	} else {
+	if (ip_addr_parse(buf, &out->net) < 0) {
 		*why = "not an IPv4 or IPv6 address";
 		return -1;
 	}

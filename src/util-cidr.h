@@ -30,6 +30,9 @@ int cidr_list_contains(const struct cidr_list *l, const struct ip_addr *a);
 /* The default device networks: RFC 1918, CGNAT 100.64/10, IPv6 ULA fc00::/7. */
 void cidr_list_default_devices(struct cidr_list *l);
 
+/* Parses a bare IPv4 or IPv6 address.  Returns 0, or -1 (*out zeroed). */
+int ip_addr_parse(const char *s, struct ip_addr *out);
+
 #define IP_ADDR_STRLEN 46
 /* Writes the textual form (inet_ntop); "" for family 0. */
 const char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len);

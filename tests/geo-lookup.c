@@ -17,20 +17,7 @@
 #include <unistd.h>
 
 #include "geo.h"
-
-static int parse_addr(const char *s, struct ip_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, a->a) == 1) {
-		a->family = 4;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, a->a) == 1) {
-		a->family = 6;
-		return 0;
-	}
-	return -1;
-}
+#include "util-cidr.h"
 
 int main(int argc, char **argv)
 {
@@ -57,7 +44,7 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct ip_addr a;
 		struct geo_result r;
-		if (parse_addr(argv[i], &a) < 0) {
+		if (ip_addr_parse(argv[i], &a) < 0) {
 			fprintf(stderr, "geo-lookup: not an address: %s\n", argv[i]);
 			rc = 2;
 			continue;

@@ -17,6 +17,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "util-cidr.h"
+
 #include "catalog.h"
 
 /* ---- helpers --------------------------------------------------------- */
@@ -76,11 +78,7 @@ static struct catalog *load_text(const char *text)
 static struct ip_addr ip(const char *s)
 {
 	struct ip_addr a;
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a.a) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, s, a.a) == 1)
-		a.family = 6;
+	ip_addr_parse(s, &a); /* zeroed when not an address */
 	return a;
 }
 

@@ -25,6 +25,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "util-cidr.h"
+
 #include "util-communityid.h"
 
 struct vec {
@@ -38,13 +40,7 @@ struct vec {
 static struct ip_addr addr(const char *s)
 {
 	struct ip_addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a.a) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, s, a.a) == 1)
-		a.family = 6;
-	else
+	if (ip_addr_parse(s, &a) < 0)
 		fail_msg("bad address in test vector: %s", s);
 	return a;
 }

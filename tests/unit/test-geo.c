@@ -22,6 +22,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "util-cidr.h"
+
 #include "counters.h"
 #include "geo.h"
 
@@ -31,12 +33,7 @@
 static struct ip_addr addr(const char *s)
 {
 	struct ip_addr a;
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a.a) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, s, a.a) == 1)
-		a.family = 6;
-	else
+	if (ip_addr_parse(s, &a) < 0)
 		fail_msg("bad test address %s", s);
 	return a;
 }

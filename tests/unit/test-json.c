@@ -192,12 +192,7 @@ static void test_json_growth_and_misuse(void **state)
 static struct ip_addr addr(const char *s)
 {
 	struct ip_addr a;
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a.a) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, s, a.a) == 1)
-		a.family = 6;
-	else
+	if (ip_addr_parse(s, &a) < 0)
 		fail_msg("bad test address %s", s);
 	return a;
 }
