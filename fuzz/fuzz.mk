@@ -7,7 +7,7 @@
 # of its corpus; new crashes are left in fuzz/out/<name>/crash-*.
 FUZZ_DISSECTORS = dns dns_tcp tls http ftp ftp_data mqtt coap radius gtpv2c
 FUZZ_TARGETS = $(FUZZ_DISSECTORS) packet
-FUZZ_LIBS = libapnwatch.a $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+FUZZ_LIBS = libapnwatch.a $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 FUZZ_SRC = $(srcdir)/fuzz/fuzz-dissector.c $(srcdir)/fuzz/replay-main.c
 
 check_PROGRAMS += fuzz/replay-dns fuzz/replay-dns_tcp fuzz/replay-tls fuzz/replay-http \
@@ -64,7 +64,7 @@ fuzz-build: config.h
 	  $(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -include config.h -I. -I$(srcdir)/src \
 	    -I$(srcdir)/dissectors $(PCAP_CFLAGS) $(NDPI_CFLAGS) $$def -o fuzz/out/fuzz-$$t \
 	    $$main $(addprefix $(srcdir)/,$(filter %.c,$(libapnwatch_a_SOURCES))) \
-	    $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) -lm || exit 1; \
+	    $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread -lm || exit 1; \
 	done
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \

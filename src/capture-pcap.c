@@ -6,7 +6,9 @@
  * with pcap_open_dead(), because a pcapng file may mix link types.  Kernel
  * and interface drops of a live capture are kept in counters.
  */
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -80,6 +82,16 @@ static struct capture *open_live(struct capture *cap)
 			return NULL;
 		}
 		pcap_freecode(&prog);
+	}
+	/* Non-blocking, and our own poll() with a timeout: with TPACKET_V3
+	 * libpcap leaves timeouts to the kernel, which does not wake an idle
+	 * reader, and ticks (idle timeouts, policy reloads) must come when
+	 * no packet does. */
+	char err[PCAP_ERRBUF_SIZE];
+	if (pcap_setnonblock(p, 1, err) < 0 || pcap_get_selectable_fd(p) < 0) {
+		log_err("%s: cannot read without blocking: %s", o->iface, err);
+		pcap_close(p);
+		return NULL;
 	}
 	cap->live = p;
 	return cap;
@@ -186,7 +198,14 @@ static int run_live(struct capture *cap, const struct capture_ops *ops)
 	uint64_t last_tick = wall_us();
 	cap->ops = ops;
 	running_live = cap->live;
+	struct pollfd pfd = {pcap_get_selectable_fd(cap->live), POLLIN, 0};
 	while (!stop_requested) {
+		/* At most 500 ms asleep; a signal ends the wait too (EINTR). */
+		if (poll(&pfd, 1, 500) < 0 && errno != EINTR) {
+			log_err("%s: poll: %s", cap->o->iface, strerror(errno));
+			running_live = NULL;
+			return -1;
+		}
 		int n = pcap_dispatch(cap->live, 256, live_handler, (u_char *)cap);
 		if (n == PCAP_ERROR) {
 			log_err("%s: %s", cap->o->iface, pcap_geterr(cap->live));

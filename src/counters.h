@@ -115,6 +115,12 @@
 	X(GEO_NOT_FOUND, "geo.not_found")                            \
 	X(GEO_ERRORS, "geo.errors")                                  \
 	X(FIRMWARE_TRANSFERS, "firmware.events")                     \
+	X(POLICY_EVALUATIONS, "policy.evaluations")                  \
+	X(POLICY_ALERTS, "policy.alerts")                            \
+	X(POLICY_CAMPAIGNS, "policy.campaign_alerts")                \
+	X(POLICY_HITS_DROPPED, "policy.hits_dropped")                \
+	X(POLICY_RELOADS, "policy.reloads")                          \
+	X(POLICY_RELOAD_FAILED, "policy.reload_failed")              \
 	X(OUTPUT_EVENTS, "output.events")                            \
 	X(OUTPUT_ERRORS, "output.write_errors")
 

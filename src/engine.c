@@ -14,6 +14,8 @@
 
 #define PROGRESS_CHECK_MASK 0xffff /* look at the clock every 65536 packets */
 
+static int load_catalogs(struct catalog *cat, const struct engine_config *c);
+
 void engine_config_defaults(struct engine_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -34,6 +36,50 @@ void engine_config_defaults(struct engine_config *c)
 	geo_config_defaults(&c->geo);
 	c->builtin_catalog = 1;
 	c->transfer_max_bytes = 64u * 1024 * 1024;
+	c->policy_state_max = 65536;
+	c->policy_cache = "/var/lib/apnwatch/policy.cache";
+}
+
+int engine_load_policy(const struct engine_config *c, struct policy **out)
+{
+	int nerr = 0;
+	*out = NULL;
+	if (c->policy_file && c->policy_file[0] == '\0')
+		return 0; /* --policy "": no policy */
+	if (c->policy_file)
+		*out = policy_load_file(c->policy_file, stderr, &nerr);
+	else
+		*out = policy_load_default(stderr, &nerr);
+	if (*out == NULL && nerr == 0 && c->policy_file)
+		nerr = 1; /* unreadable: policy_load_file said why */
+	return nerr;
+}
+
+int engine_check_config(const struct engine_config *c)
+{
+	struct catalog *cat = catalog_new();
+	struct policy *p = NULL;
+	if (cat == NULL) {
+		log_err("out of memory");
+		return 1;
+	}
+	int errors = load_catalogs(cat, c);
+	if (!c->redis_url)
+		errors += engine_load_policy(c, &p);
+	if (errors == 0) {
+		printf("configuration OK: %zu makers, %zu services", catalog_vendors(cat),
+		       catalog_services(cat));
+		if (p)
+			printf("; policy %s: %zu rules, %zu set members, sha256 %.12s", policy_name(p),
+			       policy_rule_count(p), policy_set_members(p), policy_digest(p));
+		printf("\n");
+	} else {
+		fprintf(stderr, "apnwatch: %d error%s in the configuration\n", errors,
+			errors == 1 ? "" : "s");
+	}
+	policy_free(p);
+	catalog_free(cat);
+	return errors;
 }
 
 /* Loads the built-in catalog and the --catalog paths; returns the number
@@ -107,20 +153,109 @@ static void enrich(struct engine *e, const struct flow *f, struct flow_enrich *e
 	intent_decide(e->cat, f, &in, &en->intent);
 }
 
+/* ---- the policy stage ---- */
+
+#define HITS_MAX 8 /* alerts kept per subject; more are counted */
+
+struct hits {
+	struct engine *e;
+	struct policy_hit v[HITS_MAX];
+	size_t n;
+	char proto[64];
+};
+
+static void collect_hit(void *arg, const struct policy_subject *s, const struct policy_hit *h)
+{
+	struct hits *hs = arg;
+	(void)s;
+	if (hs->n == HITS_MAX) {
+		cnt_inc(&hs->e->cnt, CNT_POLICY_HITS_DROPPED);
+		return;
+	}
+	hs->v[hs->n++] = *h;
+}
+
+/* Judges a flow (t NULL) or one of its firmware transfers; the hits are
+ * written after the event they are about. */
+static enum policy_action judge(struct engine *e, const struct flow *f,
+				const struct flow_enrich *en, const struct app_transfer *t,
+				struct hits *hs)
+{
+	struct policy_subject s;
+	hs->e = e;
+	hs->n = 0;
+	if (e->policy == NULL)
+		return POLICY_NONE;
+	memset(&s, 0, sizeof(s));
+	s.f = f;
+	s.en = en;
+	s.t = t;
+	identity_flow_device(e->dctx.id, f, &s.imei, &s.maker, &s.model);
+	identity_flow_subscriber(e->dctx.id, f, &s.imsi, &s.msisdn, &s.apn);
+	s.protocol = dpi_network_protocol(e->dpi, f, hs->proto, sizeof(hs->proto));
+	s.now_us = f->last_us;
+	cnt_inc(&e->cnt, CNT_POLICY_EVALUATIONS);
+	return policy_eval(e->policy, e->prt, &s, collect_hit, hs);
+}
+
+static void write_hits(struct engine *e, const struct flow *f, const struct flow_enrich *en,
+		       const struct app_transfer *t, const struct hits *hs)
+{
+	for (size_t i = 0; i < hs->n; i++) {
+		cnt_inc(&e->cnt, hs->v[i].campaign ? CNT_POLICY_CAMPAIGNS : CNT_POLICY_ALERTS);
+		output_alert(&e->out, f, en, t, &hs->v[i], e->policy);
+	}
+}
+
+/* A new policy from Redis, or the file again after SIGHUP: swapped in
+ * between two packets; a bad one changes nothing. */
+static void policy_refresh(struct engine *e)
+{
+	struct policy *p = NULL;
+	if (e->predis)
+		p = policy_redis_take(e->predis);
+	if (e->reload) {
+		e->reload = 0;
+		if (e->cfg.redis_url) {
+			log_info("SIGHUP: policies come from Redis; nothing to reload");
+		} else if (engine_load_policy(&e->cfg, &p) != 0) {
+			log_warn("SIGHUP: the policy has errors (above); the current one stays");
+			cnt_inc(&e->cnt, CNT_POLICY_RELOAD_FAILED);
+		} else if (p == NULL) {
+			log_info("SIGHUP: no policy configured");
+		}
+	}
+	if (p == NULL)
+		return;
+	log_info("policy %s in force: %zu rules, sha256 %.12s", policy_name(p), policy_rule_count(p),
+		 policy_digest(p));
+	policy_free(e->policy);
+	e->policy = p;
+	cnt_inc(&e->cnt, CNT_POLICY_RELOADS);
+}
+
 static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 {
 	struct engine *e = arg;
 	struct flow_enrich en;
+	struct hits hs;
 	if (e->dpi)
 		dpi_flow_end(e->dpi, f);
 	enrich(e, f, &en);
+	en.action = judge(e, f, &en, NULL, &hs);
 	output_flow(&e->out, f, why, &en);
+	write_hits(e, f, &en, NULL, &hs);
 	for (size_t i = 0; i < en.n_transfers; i++) {
 		const char *why_fw = NULL;
-		if (intent_transfer_is_firmware(&en.intent, &en.transfers[i], &why_fw)) {
-			cnt_inc(&e->cnt, CNT_FIRMWARE_TRANSFERS);
-			output_firmware(&e->out, f, &en, &en.transfers[i], why_fw);
-		}
+		const struct app_transfer *t = &en.transfers[i];
+		if (!intent_transfer_is_firmware(&en.intent, t, &why_fw))
+			continue;
+		cnt_inc(&e->cnt, CNT_FIRMWARE_TRANSFERS);
+		enum policy_action flow_action = en.action;
+		en.action = judge(e, f, &en, t, &hs);
+		output_firmware(&e->out, f, &en, t, why_fw);
+		write_hits(e, f, &en, t, &hs);
+		en.action = flow_action;
 	}
 	dissect_flow_free(f);
 }
@@ -151,6 +286,21 @@ int engine_init(struct engine *e, const struct engine_config *cfg, FILE *out)
 	}
 	if ((e->geo = geo_open(&cfg->geo, &e->cnt)) == NULL)
 		goto oom;
+	if (cfg->redis_url) {
+		struct policy_redis_config rc = {cfg->redis_url, cfg->policy_cache, NULL};
+		if ((e->predis = policy_redis_start(&rc, &e->policy)) == NULL)
+			return -1; /* logged */
+		if (e->policy == NULL)
+			log_warn("no good policy in Redis or its cache yet: no alerts until one is pushed");
+	} else if (engine_load_policy(cfg, &e->policy) != 0) {
+		log_err("the policy has errors (see above); nothing was started");
+		return -1;
+	}
+	if ((e->prt = policy_runtime_new(cfg->policy_state_max)) == NULL)
+		goto oom;
+	if (e->policy)
+		log_info("policy %s in force: %zu rules, sha256 %.12s", policy_name(e->policy),
+			 policy_rule_count(e->policy), policy_digest(e->policy));
 	e->dctx.dns = dns_cache_new(cfg->dns_cache_max, &e->cnt);
 	e->dctx.ftp = ftp_expect_new(cfg->ftp_expect_max);
 	if (e->dctx.dns == NULL || e->dctx.ftp == NULL)
@@ -203,6 +353,8 @@ void engine_packet(void *arg, const struct capture_pkt *cp)
 	p.linktype = cp->linktype;
 	if (p.ts_us > e->last_ts_us)
 		e->last_ts_us = p.ts_us;
+	if (e->predis || e->reload)
+		policy_refresh(e);
 	if (decode_packet(&e->dec, &p) != DECODE_OK)
 		return;
 	struct flow *f = flow_table_packet(e->flows, &p, &dir);
@@ -224,6 +376,8 @@ void engine_packet(void *arg, const struct capture_pkt *cp)
 void engine_tick(void *arg, uint64_t now_us)
 {
 	struct engine *e = arg;
+	if (e->predis || e->reload)
+		policy_refresh(e);
 	/* Live: packet time follows the clock, so idle flows end even when
 	 * no packet arrives to move time on. */
 	if (now_us > e->last_ts_us) {
@@ -247,6 +401,9 @@ void engine_free(struct engine *e)
 	flow_table_free(e->flows);
 	catalog_free(e->cat);
 	geo_close(e->geo);
+	policy_redis_stop(e->predis);
+	policy_runtime_free(e->prt);
+	policy_free(e->policy);
 	identity_free(e->dctx.id);
 	dns_cache_free(e->dctx.dns);
 	ftp_expect_free(e->dctx.ftp);

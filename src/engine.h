@@ -7,12 +7,15 @@
 #ifndef APN_ENGINE_H
 #define APN_ENGINE_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "capture.h"
 #include "catalog.h"
 #include "geo.h"
 #include "intent.h"
+#include "policy.h"
+#include "policy-redis.h"
 #include "counters.h"
 #include "decode.h"
 #include "dissector.h"
@@ -40,6 +43,12 @@ struct engine_config {
 	size_t n_catalogs;
 	int builtin_catalog;      /* 1: policies/vendors too */
 	uint64_t transfer_max_bytes;
+	/* The policy: a file (NULL: the built-in default.policy; "": none),
+	 * or Redis when redis_url is set (then policy_file is not read). */
+	const char *policy_file;
+	const char *redis_url;
+	const char *policy_cache; /* the last good Redis policy on disk */
+	size_t policy_state_max;  /* dedup and campaign entries */
 };
 
 #define ENGINE_MAX_CATALOGS 16
@@ -62,6 +71,10 @@ struct engine {
 	struct dissect_ctx dctx;
 	struct geo *geo;
 	struct catalog *cat;
+	struct policy *policy;        /* NULL: no policy, no alerts */
+	struct policy_runtime *prt;
+	struct policy_redis *predis;
+	volatile sig_atomic_t reload; /* SIGHUP: reload the policy file */
 	uint64_t last_ts_us;
 	uint64_t progress_wall_us;
 	uint64_t progress_packets;
@@ -72,6 +85,13 @@ int engine_init(struct engine *e, const struct engine_config *cfg, FILE *out);
 /* capture_ops callbacks. */
 void engine_packet(void *arg, const struct capture_pkt *cp);
 void engine_tick(void *arg, uint64_t now_us);
+/* Loads the policy the configuration names; prints errors as
+ * "file:line:col: message".  Returns it (NULL for none) in *out; returns
+ * the number of errors. */
+int engine_load_policy(const struct engine_config *c, struct policy **out);
+/* -t: checks the catalogs and the policy; prints "configuration OK" or
+ * the errors.  Returns the number of errors. */
+int engine_check_config(const struct engine_config *c);
 /* Ends every flow and writes the final stats event. */
 void engine_finish(struct engine *e);
 void engine_free(struct engine *e);

@@ -1130,7 +1130,7 @@ static void device_event(struct identity_table *t, const struct sub *r, uint64_t
 	if (t->out == NULL)
 		return;
 	struct output_event_fields ef = {action, reason, "session",
-					 strcmp(action, "session-start") == 0 ? "start" : "end"};
+					 strcmp(action, "session-start") == 0 ? "start" : "end", 0};
 	struct jw *w = output_begin_fields(t->out, "event", "apnwatch.device", &ef, now_us);
 	if (w == NULL) {
 		text_event(t, r, now_us, action);
@@ -1642,6 +1642,21 @@ int identity_flow_device(const struct identity_table *t, const struct flow *f, c
 		return 0;
 	*imei = r->imei;
 	identity_tac_lookup(t, r->imei, maker, model);
+	return 1;
+}
+
+int identity_flow_subscriber(const struct identity_table *t, const struct flow *f,
+			     const char **imsi, const char **msisdn, const char **apn)
+{
+	*imsi = *msisdn = *apn = NULL;
+	if (t == NULL || f == NULL)
+		return 0;
+	const struct sub *r = flow_subscriber(t, f);
+	if (r == NULL)
+		return 0;
+	*imsi = r->imsi[0] ? r->imsi : NULL;
+	*msisdn = r->msisdn[0] ? r->msisdn : NULL;
+	*apn = r->apn;
 	return 1;
 }
 

@@ -110,6 +110,10 @@ void identity_json_apnwatch(struct identity_table *t, const struct flow *f, stru
  * known).  Returns 1 when an IMEI is known, else 0 (all NULL). */
 int identity_flow_device(const struct identity_table *t, const struct flow *f, const char **imei,
 			 const char **maker, const char **model);
+/* The flow's subscriber: IMSI, MSISDN, APN as output shows them (NULL
+ * when unknown).  Returns 1 when a session names the device. */
+int identity_flow_subscriber(const struct identity_table *t, const struct flow *f,
+			     const char **imsi, const char **msisdn, const char **apn);
 /* The IMEI alone, or NULL. */
 const char *identity_flow_imei(const struct identity_table *t, const struct flow *f);
 

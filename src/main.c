@@ -36,6 +36,9 @@ enum {
 	OPT_NO_BUILTIN_CATALOG,
 	OPT_CHECK_CATALOG,
 	OPT_FIRMWARE_MAX,
+	OPT_POLICY,
+	OPT_REDIS,
+	OPT_POLICY_CACHE,
 };
 
 static const struct option long_opts[] = {
@@ -67,6 +70,10 @@ static const struct option long_opts[] = {
 	{"check-catalog", no_argument, NULL, OPT_CHECK_CATALOG},
 	{"firmware-max-bytes", required_argument, NULL, OPT_FIRMWARE_MAX},
 	{"config", required_argument, NULL, 'c'},
+	{"policy", required_argument, NULL, OPT_POLICY},
+	{"check-config", no_argument, NULL, 't'},
+	{"redis", required_argument, NULL, OPT_REDIS},
+	{"policy-cache", required_argument, NULL, OPT_POLICY_CACHE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -121,6 +128,15 @@ static void usage(FILE *fp)
 		"      --check-catalog      check the catalogs, print file:line: errors, exit\n"
 		"      --firmware-max-bytes N  bytes of one flow's transfers hashed at most\n"
 		"                           (default 67108864)\n"
+		"Policy:\n"
+		"      --policy FILE        the policy (docs/policy.md); default the built-in\n"
+		"                           default.policy, \"\" for none; SIGHUP reloads it\n"
+		"      --redis URL          take the policy from Redis (redis://[user:pass@]host\n"
+		"                           [:port][/db]) and follow pushed versions live\n"
+		"      --policy-cache FILE  the last good Redis policy, used when Redis is down\n"
+		"                           at start (default /var/lib/apnwatch/policy.cache)\n"
+		"  -t, --check-config       check the catalogs and the policy, print\n"
+		"                           \"configuration OK\" or file:line:col: errors, exit\n"
 		"  -c, --config FILE        options from FILE: one \"name value\" a line, names\n"
 		"                           as the long options; the command line wins\n"
 		"  -h, --help               this text\n"
@@ -131,6 +147,14 @@ static void usage(FILE *fp)
 }
 
 static volatile sig_atomic_t got_signal;
+static struct engine *the_engine; /* for SIGHUP */
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	if (the_engine)
+		the_engine->reload = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -143,7 +167,7 @@ struct opts {
 	struct capture_opts co;
 	struct engine_config ec;
 	const char *out_path;
-	int json, quiet, device_nets_given, check_catalog;
+	int json, quiet, device_nets_given, check_catalog, check_config;
 	long stats;
 };
 
@@ -231,6 +255,10 @@ static int apply(struct opts *o, int c, const char *arg, const char *where)
 		break;
 	case OPT_NO_BUILTIN_CATALOG: ec->builtin_catalog = 0; break;
 	case OPT_CHECK_CATALOG: o->check_catalog = 1; break;
+	case 't': o->check_config = 1; break;
+	case OPT_POLICY: ec->policy_file = arg; break;
+	case OPT_REDIS: ec->redis_url = arg; break;
+	case OPT_POLICY_CACHE: ec->policy_cache = arg; break;
 	case OPT_FIRMWARE_MAX: NUM(0, UINT64_MAX / 2, ec->transfer_max_bytes); break;
 	case 'h': usage(stdout); return 1;
 	case 'V': printf("apnwatch %s\n", PACKAGE_VERSION); return 1;
@@ -343,7 +371,7 @@ int main(int argc, char **argv)
 		if (cfg && read_config(&o, cfg) < 0)
 			return 2;
 	}
-	while ((c = getopt_long(argc, argv, "r:i:f:o:ps:B:qhVc:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:o:ps:B:qhVc:t", long_opts, NULL)) != -1) {
 		if (c == 'c')
 			continue; /* read above */
 		const char *name = "?";
@@ -362,6 +390,8 @@ int main(int argc, char **argv)
 	long stats = o.stats;
 	if (o.check_catalog)
 		return engine_check_catalogs(&ec) == 0 ? 0 : 1;
+	if (o.check_config)
+		return engine_check_config(&ec) == 0 ? 0 : 1;
 	if (optind < argc) {
 		fprintf(stderr, "apnwatch: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
@@ -406,6 +436,10 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	the_engine = e;
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (co.iface)

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "catalog.h"
+#include "policy.h"
 #include "dissector.h"
 #include "identity.h"
 #include "output.h"
@@ -242,8 +243,54 @@ static const char *direction(const struct flow *f)
 	return f->initiator_is_src ? "outbound" : "inbound";
 }
 
+/* ---- alerts: the rule that decided, on top of the event's context ---- */
+
+static void alert_rule(struct jw *w, const struct policy_hit *h, const struct policy *p)
+{
+	jw_obj_begin(w, "rule");
+	jw_str(w, "id", h->rule_id);
+	jw_str(w, "name", h->rule_name);
+	if (h->description)
+		jw_str(w, "description", h->description);
+	/* A file's name without its directory: events must not depend on
+	 * where the policy is installed ("default.policy", "redis:v12"). */
+	const char *rs = h->ruleset ? h->ruleset : p ? policy_name(p) : "";
+	const char *slash = strrchr(rs, '/');
+	jw_str(w, "ruleset", slash ? slash + 1 : rs);
+	if (p)
+		jw_str(w, "version", policy_digest(p));
+	jw_str(w, "category", h->campaign ? "campaign" : "policy");
+	jw_end(w);
+}
+
+/* apnwatch.policy and, for a campaign, apnwatch.campaign */
+static void alert_apnwatch(struct jw *w, const struct policy_hit *h, int action)
+{
+	jw_obj_begin(w, "policy");
+	jw_str(w, "action", policy_action_str(h ? h->action : (enum policy_action)action));
+	if (h && h->dedup_suppressed)
+		jw_u64(w, "suppressed_before", h->dedup_suppressed);
+	jw_end(w);
+	if (h == NULL || !h->campaign)
+		return;
+	jw_obj_begin(w, "campaign");
+	if (h->campaign_key)
+		jw_str(w, "key", h->campaign_key);
+	if (h->campaign_intent)
+		jw_str(w, "intent", h->campaign_intent);
+	jw_u64(w, "devices", h->campaign_devices);
+	jw_u64(w, "window_s", h->campaign_window_s);
+	jw_arr_begin(w, "first_devices");
+	for (size_t i = 0; i < h->n_first && i < POLICY_CAMPAIGN_FIRST; i++)
+		if (h->first_devices[i])
+			jw_str(w, NULL, h->first_devices[i]);
+	jw_end(w);
+	jw_end(w);
+}
+
 static void flow_json(struct output *o, struct jw *w, const struct flow *f,
-		      enum flow_end_reason why, const struct flow_enrich *en)
+		      enum flow_end_reason why, const struct flow_enrich *en,
+		      const struct policy_hit *hit, const struct policy *pol)
 {
 	struct ip_addr src, dst;
 	uint16_t sport, dport;
@@ -260,15 +307,21 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 	output_time(f->last_us, ts, sizeof(ts));
 	jw_str(w, "@timestamp", ts);
 	jw_obj_begin(w, "event");
-	jw_str(w, "kind", "event");
+	jw_str(w, "kind", hit ? "alert" : "event");
 	jw_arr_begin(w, "category");
 	jw_str(w, NULL, "network");
 	jw_end(w);
 	jw_arr_begin(w, "type");
-	jw_str(w, NULL, "connection");
-	jw_str(w, NULL, "end");
+	if (hit) {
+		jw_str(w, NULL, hit->action == POLICY_BLOCK ? "denied" : "info");
+	} else {
+		jw_str(w, NULL, "connection");
+		jw_str(w, NULL, "end");
+	}
 	jw_end(w);
-	jw_str(w, "dataset", "apnwatch.flow");
+	jw_str(w, "dataset", hit ? "apnwatch.alert" : "apnwatch.flow");
+	if (hit)
+		jw_u64(w, "severity", (uint64_t)hit->severity);
 	jw_str(w, "module", "apnwatch");
 	jw_str(w, "id", id);
 	jw_u64(w, "sequence", ++o->sequence);
@@ -280,6 +333,8 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 	jw_str(w, "reason", output_end_reason(why));
 	jw_end(w);
 	observer(o, w);
+	if (hit)
+		alert_rule(w, hit, pol);
 	enum server_name_source how = (enum server_name_source)en->domain_how;
 	const char *domain = en->domain;
 	const struct dissector *d = f->app ? f->app->d : NULL;
@@ -355,6 +410,8 @@ static void flow_json(struct output *o, struct jw *w, const struct flow *f,
 	if (d)
 		jw_str(w, "dissector", d->name);
 	intent_json(w, &en->intent);
+	if (hit || en->action)
+		alert_apnwatch(w, hit, en->action);
 	if (o->id)
 		identity_json_apnwatch(o->id, f, w);
 	if (d && d->json_apnwatch)
@@ -371,7 +428,7 @@ void output_flow(struct output *o, const struct flow *f, enum flow_end_reason wh
 		return;
 	}
 	struct jw *w = o->priv;
-	flow_json(o, w, f, why, en);
+	flow_json(o, w, f, why, en, NULL, NULL);
 	if (o->id && !w->oom)
 		identity_scrub_event(o->id, f, w->buf, w->len);
 	emit(o, w);
@@ -383,6 +440,10 @@ static const char *transfer_action(const struct app_transfer *t)
 	return t->to_device ? "firmware-download" : "firmware-upload";
 }
 
+static void firmware_json(struct output *o, const struct flow *f, const struct flow_enrich *en,
+			  const struct app_transfer *t, const char *why, const struct policy_hit *hit,
+			  const struct policy *pol);
+
 void output_firmware(struct output *o, const struct flow *f, const struct flow_enrich *en,
 		     const struct app_transfer *t, const char *why)
 {
@@ -390,13 +451,45 @@ void output_firmware(struct output *o, const struct flow *f, const struct flow_e
 		output_text_firmware(o, f, en, t, why);
 		return;
 	}
+	firmware_json(o, f, en, t, why, NULL, NULL);
+}
+
+void output_alert(struct output *o, const struct flow *f, const struct flow_enrich *en,
+		  const struct app_transfer *t, const struct policy_hit *h, const struct policy *p)
+{
+	if (!o->json) {
+		output_text_alert(o, f, en, t, h);
+		return;
+	}
+	if (t) {
+		firmware_json(o, f, en, t, NULL, h, p);
+		return;
+	}
+	struct jw *w = o->priv;
+	/* The flow's whole context, as its flow event had it, under the
+	 * alert's own event fields. */
+	flow_json(o, w, f, FLOW_END_CAPTURE, en, h, p);
+	if (o->id && !w->oom)
+		identity_scrub_event(o->id, f, w->buf, w->len);
+	emit(o, w);
+}
+
+static void firmware_json(struct output *o, const struct flow *f, const struct flow_enrich *en,
+			  const struct app_transfer *t, const char *why, const struct policy_hit *hit,
+			  const struct policy *pol)
+{
 	struct ip_addr src, dst;
 	uint16_t sport, dport;
 	char cid[COMMUNITY_ID_LEN], buf[64], hex[65];
 	int ports = flow_has_ports(f->key.proto);
-	const struct output_event_fields ef = {transfer_action(t), NULL, "file", "info"};
-	struct jw *w = output_begin_fields(o, "event", "apnwatch.firmware", &ef,
+	const struct output_event_fields ef = {transfer_action(t), NULL, "file",
+					       hit && hit->action == POLICY_BLOCK ? "denied" : "info",
+					       hit ? hit->severity : 0};
+	struct jw *w = output_begin_fields(o, hit ? "alert" : "event",
+					   hit ? "apnwatch.alert" : "apnwatch.firmware", &ef,
 					   t->end_us ? t->end_us : f->last_us);
+	if (hit)
+		alert_rule(w, hit, pol);
 	flow_source(f, &src, &sport);
 	flow_destination(f, &dst, &dport);
 	flow_community_id(f, cid);
@@ -431,6 +524,8 @@ void output_firmware(struct output *o, const struct flow *f, const struct flow_e
 		identity_json_device(o->id, f, w);
 	jw_obj_begin(w, "apnwatch");
 	intent_json(w, &en->intent);
+	if (hit || en->action)
+		alert_apnwatch(w, hit, en->action);
 	jw_obj_begin(w, "firmware");
 	jw_str(w, "hash_status", transfer_hash_state_str(t->hash_state));
 	if (t->declared_size)
@@ -540,6 +635,8 @@ struct jw *output_begin_fields(struct output *o, const char *kind, const char *d
 	jw_u64(w, "sequence", ++o->sequence);
 	if (ef && ef->reason)
 		jw_str(w, "reason", ef->reason);
+	if (ef && ef->severity)
+		jw_u64(w, "severity", (uint64_t)ef->severity);
 	jw_end(w);
 	observer(o, w);
 	return w;

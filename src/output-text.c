@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "dissector.h"
 #include "identity.h"
+#include "policy.h"
 #include "util-sha256.h"
 #include "output.h"
 #include "util-cidr.h"
@@ -217,6 +218,24 @@ void output_text_flow(struct output *o, const struct flow *f, enum flow_end_reas
 	if (r->n_evidence && r->conf != CONF_NONE)
 		fprintf(o->fp, "                     because %s\n", r->evidence[0]);
 	text_count(o, f, en);
+	cnt_inc(o->cnt, CNT_OUTPUT_EVENTS);
+}
+
+void output_text_alert(struct output *o, const struct flow *f, const struct flow_enrich *en,
+		       const struct app_transfer *t, const struct policy_hit *h)
+{
+	char dev[80];
+	(void)en;
+	device_str(o, f, dev, sizeof(dev));
+	o->sequence++;
+	fprintf(o->fp, "                     ALERT %s [%s, severity %d] %s: %s%s%s\n",
+		policy_action_str(h->action), h->rule_id, h->severity, h->rule_name,
+		t && t->name ? t->name : "this flow", dev[0] ? ", device " : "", dev);
+	if (h->campaign)
+		fprintf(o->fp, "                       campaign: %" PRIu64 " devices within %" PRIu64
+			       " s, %s\n",
+			h->campaign_devices, h->campaign_window_s,
+			h->campaign_key ? h->campaign_key : "");
 	cnt_inc(o->cnt, CNT_OUTPUT_EVENTS);
 }
 

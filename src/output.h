@@ -28,6 +28,7 @@ struct flow_enrich {
 	struct intent_result intent;
 	const struct app_transfer *transfers;
 	size_t n_transfers;
+	int action;              /* enum policy_action of the event being written */
 };
 
 struct output {
@@ -70,10 +71,17 @@ struct jw *output_begin(struct output *o, const char *kind, const char *dataset,
  * out.  category and type are written as one-element arrays (ECS). */
 struct output_event_fields {
 	const char *action, *reason, *category, *type;
+	int severity; /* event.severity; 0: none */
 };
 struct jw *output_begin_fields(struct output *o, const char *kind, const char *dataset,
 			       const struct output_event_fields *ef, uint64_t ts_us);
 void output_end(struct output *o);
+/* An alert (event.kind alert, apnwatch.alert) about flow f, or about its
+ * firmware transfer t (NULL: the flow), with the whole context. */
+struct policy_hit;
+struct policy;
+void output_alert(struct output *o, const struct flow *f, const struct flow_enrich *en,
+		  const struct app_transfer *t, const struct policy_hit *h, const struct policy *p);
 void output_text_line(struct output *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -86,6 +94,8 @@ void output_time(uint64_t ts_us, char *buf, size_t len);
 void output_tcp_flags(uint8_t flags, char *buf);
 void output_text_flow(struct output *o, const struct flow *f, enum flow_end_reason why,
 		      const struct flow_enrich *en);
+void output_text_alert(struct output *o, const struct flow *f, const struct flow_enrich *en,
+		       const struct app_transfer *t, const struct policy_hit *h);
 void output_text_firmware(struct output *o, const struct flow *f, const struct flow_enrich *en,
 			  const struct app_transfer *t, const char *why);
 void output_text_stats(struct output *o, uint64_t ts_us);

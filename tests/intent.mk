@@ -8,7 +8,7 @@ TESTS += tests/unit/test-intent
 tests_unit_test_intent_SOURCES = tests/unit/test-intent.c
 tests_unit_test_intent_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(NDPI_CFLAGS)
 tests_unit_test_intent_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) \
-	$(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+	$(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 endif
 
 TESTS += tests/intent.test

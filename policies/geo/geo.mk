@@ -25,7 +25,7 @@ geo/demo-asn.mmdb: $(GEO_DEPS)
 check_PROGRAMS += tests/geo-lookup
 tests_geo_lookup_SOURCES = tests/geo-lookup.c
 tests_geo_lookup_CFLAGS = $(AM_CFLAGS) $(MAXMINDDB_CFLAGS)
-tests_geo_lookup_LDADD = libapnwatch.a $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+tests_geo_lookup_LDADD = libapnwatch.a $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 TESTS += tests/geo.test
 EXTRA_DIST += tests/geo.test
 # (make check builds them through all; this is for `make tests/geo.log`.)
@@ -36,5 +36,5 @@ check_PROGRAMS += tests/unit/test-geo
 TESTS += tests/unit/test-geo
 tests_unit_test_geo_SOURCES = tests/unit/test-geo.c
 tests_unit_test_geo_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MAXMINDDB_CFLAGS)
-tests_unit_test_geo_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+tests_unit_test_geo_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 endif

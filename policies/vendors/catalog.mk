@@ -19,7 +19,7 @@ dist_vendors_DATA = \
 # `apnwatch --check-catalog` does), for tests/catalog.test.
 check_PROGRAMS += tests/catalog-check
 tests_catalog_check_SOURCES = tests/catalog-check.c
-tests_catalog_check_LDADD = libapnwatch.a $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+tests_catalog_check_LDADD = libapnwatch.a $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 
 TESTS += tests/catalog.test
 EXTRA_DIST += tests/catalog.test docs/catalog.md tests/catalog/example.catalog \
@@ -33,5 +33,5 @@ TESTS += tests/unit/test-catalog
 tests_unit_test_catalog_SOURCES = tests/unit/test-catalog.c
 tests_unit_test_catalog_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_catalog_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) \
-	$(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+	$(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 endif

@@ -10,7 +10,7 @@ tests_unit_test_dis_coap_SOURCES = tests/unit/test-dis-coap.c
 tests_unit_test_dis_coap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_dis_coap_LDFLAGS = -Wl,--wrap=identity_session_start
 tests_unit_test_dis_coap_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) \
-	$(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+	$(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 endif
 
 TESTS += tests/fields-coap.test tests/lwm2m-live.test

@@ -6,7 +6,7 @@ TESTS += tests/unit/test-dis-dns
 tests_unit_test_dis_dns_SOURCES = tests/unit/test-dis-dns.c
 tests_unit_test_dis_dns_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_dis_dns_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) \
-	$(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+	$(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 endif
 TESTS += tests/fields-dns.test
 EXTRA_DIST += tests/fields-dns.test tests/fields/dns.py fuzz/corpus/dns

@@ -7,12 +7,12 @@ check_PROGRAMS += tests/unit/test-dis-identity
 TESTS += tests/unit/test-dis-identity
 tests_unit_test_dis_identity_SOURCES = tests/unit/test-dis-identity.c
 tests_unit_test_dis_identity_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_dis_identity_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+tests_unit_test_dis_identity_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 endif
 
 check_PROGRAMS += tests/identity-driver
 tests_identity_driver_SOURCES = tests/identity-driver.c
-tests_identity_driver_LDADD = libapnwatch.a $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+tests_identity_driver_LDADD = libapnwatch.a $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 
 TESTS += tests/identity.test
 EXTRA_DIST += tests/identity.test tests/identity_check.py policies/tac.csv \

@@ -5,7 +5,7 @@ check_PROGRAMS += tests/unit/test-dis-mqtt
 TESTS += tests/unit/test-dis-mqtt
 tests_unit_test_dis_mqtt_SOURCES = tests/unit/test-dis-mqtt.c
 tests_unit_test_dis_mqtt_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_dis_mqtt_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+tests_unit_test_dis_mqtt_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 endif
 
 TESTS += tests/fields-mqtt.test tests/mqtt-live.test

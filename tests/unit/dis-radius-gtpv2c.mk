@@ -11,11 +11,11 @@ TESTS += tests/unit/test-dis-radius tests/unit/test-dis-gtpv2c
 tests_unit_test_dis_radius_SOURCES = tests/unit/test-dis-radius.c
 tests_unit_test_dis_radius_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_dis_radius_LDFLAGS = $(DIS_ID_WRAP)
-tests_unit_test_dis_radius_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+tests_unit_test_dis_radius_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 tests_unit_test_dis_gtpv2c_SOURCES = tests/unit/test-dis-gtpv2c.c
 tests_unit_test_dis_gtpv2c_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_dis_gtpv2c_LDFLAGS = $(DIS_ID_WRAP)
-tests_unit_test_dis_gtpv2c_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+tests_unit_test_dis_gtpv2c_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 endif
 
 TESTS += tests/fields-radius.test tests/fields-gtpv2c.test tests/radius-live.test

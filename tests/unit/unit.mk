@@ -2,7 +2,7 @@
 # the JSON writer and CIDR lists, and the capture-file reader.  Each links
 # the library the sensor runs.
 if HAVE_CMOCKA
-UNIT_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS)
+UNIT_LDADD = libapnwatch.a $(CMOCKA_LIBS) $(NDPI_LIBS) $(PCAP_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) $(HIREDIS_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/test-reader tests/unit/test-decode tests/unit/test-flow \
 	tests/unit/test-json tests/unit/test-capture-file
