@@ -29,6 +29,7 @@
 
 #include "catalog.h"
 #include "util-cidr.h"
+#include "util-mem.h"
 #include "util-log.h"
 
 #ifndef APN_DATADIR
@@ -44,31 +45,7 @@
 #define CAT_DIR_FILES_MAX 4096    /* .catalog files per directory */
 #define CAT_TRIE_NODES_MAX (1u << 22) /* 4M nodes, 64 MiB */
 
-/* ---- small helpers -------------------------------------------------- */
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		fatal("catalog: out of memory");
-	return q;
-}
-
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz);
-	if (!p)
-		fatal("catalog: out of memory");
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = xrealloc(NULL, n);
-	memcpy(p, s, n);
-	return p;
-}
+/* ---- small helpers (and util-mem.h) ---------------------------------- */
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xasprintf(const char *fmt, ...)

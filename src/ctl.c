@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "policy-redis.h"
+#include "util-file.h"
 
 #define EXIT_POLICY 1
 #define EXIT_USAGE 2
@@ -171,46 +172,11 @@ static char *hget(struct ctl *x, long long n, const char *field, size_t *len)
 /* Reads a whole file, bounded; NULL after printing "path: reason". */
 static char *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (n == cap) {
-			if (cap >= POLICY_REDIS_TEXT_MAX) {
-				fprintf(stderr, "%s: too big (at most %u bytes)\n", path,
-					POLICY_REDIS_TEXT_MAX);
-				goto bad;
-			}
-			cap = cap ? cap * 2 : 65536;
-			char *nb = realloc(buf, cap + 1);
-			if (!nb) {
-				fprintf(stderr, "%s: out of memory\n", path);
-				goto bad;
-			}
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "%s: read error\n", path);
-		goto bad;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
+	const char *why;
+	char *buf = file_read_all(path, POLICY_REDIS_TEXT_MAX, len, &why);
+	if (buf == NULL)
+		fprintf(stderr, "%s: %s\n", path, why);
 	return buf;
-bad:
-	fclose(f);
-	free(buf);
-	return NULL;
 }
 
 /* Compiles text under name; 0 when good, else EXIT_POLICY after its errors. */

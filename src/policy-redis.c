@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "policy-redis.h"
+#include "util-file.h"
 #include "util-log.h"
 #include "util-sha256.h"
 
@@ -472,46 +473,14 @@ bad:
 	free(tmp);
 }
 
-/* Reads a whole file (bounded); NULL after logging why. */
+/* Reads the cache (bounded); NULL after logging why. */
 static char *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		log_warn("policy cache %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (n == cap) {
-			if (cap >= POLICY_REDIS_TEXT_MAX) {
-				log_warn("policy cache %s: too big", path);
-				goto bad;
-			}
-			cap = cap ? cap * 2 : 65536;
-			char *nb = realloc(buf, cap + 1);
-			if (!nb)
-				goto bad;
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		log_warn("policy cache %s: read error", path);
-		goto bad;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
+	const char *why;
+	char *buf = file_read_all(path, POLICY_REDIS_TEXT_MAX, len, &why);
+	if (buf == NULL)
+		log_warn("policy cache %s: %s", path, why);
 	return buf;
-bad:
-	fclose(f);
-	free(buf);
-	return NULL;
 }
 
 static struct policy *load_cache(struct policy_redis *r)
