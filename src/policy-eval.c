@@ -3,9 +3,11 @@
  * compiled policy (policy-int.h), and the state that outlives a policy:
  * dedup windows and campaign counters.
  *
- * A subject visits only the rules indexed under its (event, intent)
- * pair, in policy order; each test is one lookup in a compiled set.  The
- * first matching allow / alert / block rule decides; campaign rules are
+ * A subject visits only the rules that can match it, in policy order:
+ * those of its (event, intent) pair without a guard, and those whose
+ * guard its values hit in the guard index (policy-int.h); each is
+ * evaluated in full, each test one lookup in a compiled set.  The first
+ * matching allow / alert / block rule decides; campaign rules are
  * all evaluated, whatever the decision (an allowed server can still push
  * a wave of updates: campaigns say so, exclude it in the campaign's when).
  *
@@ -610,21 +612,280 @@ static void campaign(const struct policy *p, struct policy_runtime *rt, const st
 		emit(arg, v->s, &hit);
 }
 
+/* ---- candidates: the guard index (policy-int.h) ---------------------------- */
+
+int pol_no_guard_index;
+
+#define CAND_STACK 256
+
+/* The guarded rules a subject's values hit, then sorted and unique. */
+struct cands {
+	uint32_t *v;
+	size_t n, cap;
+	int failed; /* out of memory: walk every rule of the bucket instead */
+	uint32_t stack[CAND_STACK];
+};
+
+static void cand_push(struct cands *c, uint32_t rule)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap * 2;
+		uint32_t *v = c->v == c->stack ? malloc(cap * sizeof(*v))
+					       : realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->failed = 1;
+			return;
+		}
+		if (c->v == c->stack)
+			memcpy(v, c->stack, sizeof(c->stack));
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = rule;
+}
+
+/* The rules of a guard list (+ 1) that can match the subject's bucket. */
+static void cand_list(struct cands *c, const struct policy *p, uint32_t list, uint32_t bbit)
+{
+	if (!list)
+		return;
+	const struct pol_rlist *l = &p->guards.lists[list - 1];
+	const uint32_t *r = p->guards.rules + l->off;
+	for (uint32_t i = 0; i < l->n && !c->failed; i++)
+		if (p->rules[r[i]].buckets & bbit)
+			cand_push(c, r[i]);
+}
+
+static void cand_key(struct cands *c, const struct policy *p, uint32_t bbit, int field,
+		     const char *s, uint64_t num)
+{
+	if ((p->guards.fields >> field) & 1)
+		cand_list(c, p, pol_guard_find(&p->guards, field, s, s ? strlen(s) : 0, num), bbit);
+}
+
+static void cand_str(struct cands *c, const struct policy *p, uint32_t bbit, int field,
+		     const char *s)
+{
+	if (known(s))
+		cand_key(c, p, bbit, field, s, 0);
+}
+
+static void cand_country(struct cands *c, const struct policy *p, uint32_t bbit, int field,
+			 const char *cc)
+{
+	int k = pol_country_index(cc);
+	if (k >= 0)
+		cand_key(c, p, bbit, field, NULL, (uint64_t)k);
+}
+
+/* As pol_domain_has(): the name, then every dot-suffix. */
+static void cand_domain(struct cands *c, const struct policy *p, uint32_t bbit, const char *name)
+{
+	const struct pol_guards *g = &p->guards;
+	size_t len = strlen(name);
+	if (len && name[len - 1] == '.')
+		len--;
+	if (!len)
+		return;
+	if ((g->fields >> F_SERVER_DOMAIN) & 1)
+		cand_list(c, p, pol_guard_find(g, F_SERVER_DOMAIN, name, len, 0), bbit);
+	if (!((g->fields >> G_SUFFIX) & 1))
+		return;
+	for (size_t i = 0; i < len; i++)
+		if (!i || name[i - 1] == '.')
+			cand_list(c, p, pol_guard_find(g, G_SUFFIX, name + i, len - i, 0), bbit);
+}
+
+/* As pol_imsi_has(): one probe per prefix length in use. */
+static void cand_imsi(struct cands *c, const struct policy *p, uint32_t bbit, const char *imsi)
+{
+	const struct pol_guards *g = &p->guards;
+	size_t len = strlen(imsi);
+	if (!((g->fields >> F_DEVICE_IMSI) & 1))
+		return;
+	for (size_t n = 1; n <= 15 && n <= len; n++)
+		if ((g->imsi_lens >> n) & 1)
+			cand_list(c, p, pol_guard_find(g, F_DEVICE_IMSI, imsi, n, 0), bbit);
+}
+
+/* As pol_trie_has(): every prefix of the address that holds rules. */
+static void cand_ip(struct cands *c, const struct policy *p, uint32_t bbit, int which,
+		    const struct ip_addr *a)
+{
+	const struct pol_gtrie *t = &p->guards.ip[which];
+	if (!((p->guards.fields >> (which ? F_DEVICE_IP : F_SERVER_IP)) & 1) ||
+	    (a->family != 4 && a->family != 6))
+		return;
+	unsigned bits = a->family == 4 ? 32 : 128;
+	uint32_t n = a->family == 4 ? 0 : 1;
+	for (unsigned i = 0;; i++) {
+		cand_list(c, p, t->v[n].list, bbit);
+		if (i == bits || (n = t->v[n].kid[(a->a[i / 8] >> (7 - i % 8)) & 1]) == 0)
+			return;
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts the candidates into policy order and drops repeats (a rule with
+ * an inline set can be hit through two of its members). */
+static void cand_sort(struct cands *c)
+{
+	if (c->n <= 24) {
+		for (size_t i = 1; i < c->n; i++) {
+			uint32_t x = c->v[i];
+			size_t j = i;
+			for (; j && c->v[j - 1] > x; j--)
+				c->v[j] = c->v[j - 1];
+			c->v[j] = x;
+		}
+	} else {
+		qsort(c->v, c->n, sizeof(*c->v), cmp_u32);
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (!k || c->v[k - 1] != c->v[i])
+			c->v[k++] = c->v[i];
+	c->n = k;
+}
+
+/* The guarded rules of the subject's bucket whose guard is a value the
+ * subject has (keys and tries). */
+static void cand_values(struct cands *c, const struct policy *p, const struct view *v,
+			uint32_t bbit)
+{
+	const struct policy_subject *s = v->s;
+	const struct flow_enrich *en = s->en;
+	const struct catalog_vendor *vd = en->intent.vendor;
+	int64_t tac;
+
+	cand_str(c, p, bbit, F_VENDOR_NAME, vd ? vd->name : NULL);
+	cand_country(c, p, bbit, F_VENDOR_COUNTRY, vd ? vd->country : NULL);
+	if (en->has_geo) {
+		cand_country(c, p, bbit, F_SERVER_COUNTRY, en->geo.country);
+		if (en->geo.asn)
+			cand_key(c, p, bbit, F_SERVER_ASN, NULL, en->geo.asn);
+	}
+	if (known(en->domain))
+		cand_domain(c, p, bbit, en->domain);
+	cand_ip(c, p, bbit, 0, &v->dst);
+	cand_ip(c, p, bbit, 1, &v->src);
+	cand_str(c, p, bbit, F_DEVICE_MAKER, s->maker);
+	cand_str(c, p, bbit, F_DEVICE_MODEL, s->model);
+	cand_str(c, p, bbit, F_DEVICE_APN, s->apn);
+	cand_str(c, p, bbit, F_DEVICE_IMEI, s->imei);
+	if ((p->guards.fields >> F_DEVICE_TAC) & 1 && (tac = device_tac(s->imei)) >= 0)
+		cand_key(c, p, bbit, F_DEVICE_TAC, NULL, (uint64_t)tac);
+	if (known(s->imsi))
+		cand_imsi(c, p, bbit, s->imsi);
+	if (v->fw == PEV_FIRMWARE) {
+		if (v->hash_known)
+			cand_key(c, p, bbit, F_FIRMWARE_HASH, v->hash, 0);
+		cand_str(c, p, bbit, F_FIRMWARE_NAME, s->t->name);
+	}
+	cand_str(c, p, bbit, F_PROTOCOL, s->protocol);
+}
+
+/* Every guarded rule of the subject's bucket whose guard holds: its
+ * value hit a key, or its set (looked up once) has the subject. */
+static void candidates(struct cands *c, const struct policy *p, struct view *v, int b)
+{
+	uint32_t bbit = 1u << b;
+	c->v = c->stack;
+	c->cap = CAND_STACK;
+	c->n = 0;
+	c->failed = 0;
+	if (p->guards.fields)
+		cand_values(c, p, v, bbit);
+	for (size_t i = 0; i < p->guards.n_sets; i++) {
+		const struct pol_gset *g = &p->guards.sets[i];
+		if (!(g->buckets & bbit))
+			continue;
+		if (pol_fields[g->test.field].firmware_only && v->fw != PEV_FIRMWARE)
+			continue;
+		if ((g->test.memo >= 0 ? memo_test(v, &g->test) : test(v, &g->test)) == 1)
+			cand_list(c, p, g->list, bbit);
+	}
+	if (!c->failed)
+		cand_sort(c);
+}
+
+/* Walks the open list o merged with the candidates of the same kind
+ * (campaign or not), in policy order: the next rule, or -1 at the end. */
+struct walk {
+	const struct pol_rnums *o;
+	size_t i, j;
+	int campaign;
+};
+
+static int64_t walk_next(struct walk *w, const struct policy *p, const struct cands *c)
+{
+	while (w->j < c->n && p->rules[c->v[w->j]].campaign != w->campaign)
+		w->j++;
+	if (w->i < w->o->n && (w->j >= c->n || w->o->v[w->i] < c->v[w->j]))
+		return w->o->v[w->i++];
+	if (w->j < c->n)
+		return c->v[w->j++];
+	return -1;
+}
+
+/* Without the guard index (out of memory, or tests): every rule of the
+ * bucket, each after its memoized guard. */
+static enum policy_action eval_walk(const struct policy *p, struct policy_runtime *rt,
+				    struct view *v, int b, policy_emit_fn emit, void *arg)
+{
+	enum policy_action act = POLICY_NONE;
+	const struct pol_index *ix = &p->decide[b];
+	for (size_t i = 0; i < ix->n; i++) {
+		if (!guard_holds(v, p, &ix->v[i]))
+			continue;
+		const struct pol_rule *r = &p->rules[ix->v[i].rule];
+		v->unknown = F__MAX;
+		if (!eval(v, r->when))
+			continue;
+		act = r->action;
+		if (act != POLICY_ALLOW)
+			decided(p, rt, v, r, emit, arg);
+		break;
+	}
+	ix = &p->count[b];
+	for (size_t i = 0; i < ix->n; i++) {
+		if (!guard_holds(v, p, &ix->v[i]))
+			continue;
+		const struct pol_rule *r = &p->rules[ix->v[i].rule];
+		if (eval(v, r->when))
+			campaign(p, rt, v, r, emit, arg);
+	}
+	return act;
+}
+
 enum policy_action policy_eval(const struct policy *p, struct policy_runtime *rt,
 			       const struct policy_subject *s, policy_emit_fn emit, void *arg)
 {
 	struct view v;
+	struct cands c;
 	enum policy_action act = POLICY_NONE;
+	int64_t ri;
 	if (!p || !s || !s->en)
 		return POLICY_NONE;
 	view_init(&v, p, s);
 	int b = v.fw * INTENT__MAX + v.intent;
+	if (pol_no_guard_index)
+		return eval_walk(p, rt, &v, b, emit, arg);
+	candidates(&c, p, &v, b);
+	if (c.failed) {
+		if (c.v != c.stack)
+			free(c.v);
+		return eval_walk(p, rt, &v, b, emit, arg);
+	}
 
-	const struct pol_index *ix = &p->decide[b];
-	for (size_t i = 0; i < ix->n; i++) {
-		if (!guard_holds(&v, p, &ix->v[i]))
-			continue;
-		const struct pol_rule *r = &p->rules[ix->v[i].rule];
+	struct walk w = {&p->open_decide[b], 0, 0, 0};
+	while ((ri = walk_next(&w, p, &c)) >= 0) {
+		const struct pol_rule *r = &p->rules[ri];
 		v.unknown = F__MAX;
 		if (!eval(&v, r->when))
 			continue;
@@ -633,13 +894,13 @@ enum policy_action policy_eval(const struct policy *p, struct policy_runtime *rt
 			decided(p, rt, &v, r, emit, arg);
 		break;
 	}
-	ix = &p->count[b];
-	for (size_t i = 0; i < ix->n; i++) {
-		if (!guard_holds(&v, p, &ix->v[i]))
-			continue;
-		const struct pol_rule *r = &p->rules[ix->v[i].rule];
+	w = (struct walk){&p->open_count[b], 0, 0, 1};
+	while ((ri = walk_next(&w, p, &c)) >= 0) {
+		const struct pol_rule *r = &p->rules[ri];
 		if (eval(&v, r->when))
 			campaign(p, rt, &v, r, emit, arg);
 	}
+	if (c.v != c.stack)
+		free(c.v);
 	return act;
 }

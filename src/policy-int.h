@@ -149,10 +149,10 @@ struct pol_rule {
 	uint32_t buckets; /* the (event, intent) pairs it can match */
 };
 
-/* A rule in an index list, with its guard: a test on a named set that
- * must hold for the rule to match (a conjunct of its top-level "and"), so
- * a rule whose guard is false is skipped from the list alone, after one
- * shared lookup. */
+/* A rule in a (event, intent) list, with a memoized test on a named set
+ * that must hold for the rule to match (a conjunct of its top-level
+ * "and"): the reference walk (eval_walk() in policy-eval.c, used when the
+ * guard index cannot be) skips it from the list alone. */
 struct pol_ient {
 	uint32_t rule;
 	int16_t guard;     /* memo slot, or -1 */
@@ -162,6 +162,74 @@ struct pol_ient {
 
 struct pol_index {
 	struct pol_ient *v; /* in policy order */
+	size_t n;
+};
+
+/*
+ * The guard index: what lets a subject visit only the rules that can
+ * match it.  Each rule gets at most one guard, the most selective
+ * conjunct of its top-level "and" an index can answer (a test, not
+ * negated, of a field other than intent, event or confidence):
+ *  - a test on an inline set of exact values (ASNs, TACs, names,
+ *    SHA-256s, exact domains, countries): a key (field, value) per
+ *    member in one hash table; also domain suffixes (probed once per
+ *    label) and IMSI prefixes (once per prefix length in use);
+ *  - a test on inline address prefixes: a binary trie per field whose
+ *    nodes hold rules, walked down the subject's address;
+ *  - a test on a named set (or an inline device set): the set's answer
+ *    is looked up once per subject, and its rules are candidates if yes.
+ * Each key holds a list of rule numbers in policy order.  The rules
+ * without a guard stay in per-(event, intent) lists (open_decide,
+ * open_count).  A subject merges these with the lists its values hit,
+ * in policy order, and evaluates every candidate fully.
+ */
+#define G_SUFFIX  F__MAX /* pseudo-field: domain suffix keys */
+#define G_NFIELDS (F__MAX + 1)
+
+struct pol_rlist {
+	uint32_t off, n; /* in pol_guards.rules */
+};
+
+struct pol_gkey {
+	const char *s; /* a string key, or NULL for a number key */
+	uint64_t num;
+	uint32_t len, h;
+	uint32_t list; /* index in pol_guards.lists + 1; 0: empty slot */
+	uint8_t field;
+};
+
+struct pol_gnode {
+	uint32_t kid[2]; /* 0: none (node 0 is the IPv4 root, 1 the IPv6 root) */
+	uint32_t list;   /* + 1; 0: no rule has this prefix */
+};
+
+struct pol_gtrie {
+	struct pol_gnode *v;
+	uint32_t n, cap;
+};
+
+struct pol_gset {
+	struct pol_expr test; /* field, set and memo slot of the lookup */
+	uint32_t buckets;     /* the buckets of its rules */
+	uint32_t list;        /* + 1 */
+};
+
+struct pol_guards {
+	struct pol_gkey *keys; /* open addressing, linear probing */
+	size_t cap, n;
+	uint32_t fields;        /* bit per field (and G_SUFFIX) with keys or trie rules */
+	uint16_t imsi_lens;     /* bit n: some IMSI key has n digits */
+	struct pol_gtrie ip[2]; /* server.ip, device.ip */
+	struct pol_gset *sets;
+	size_t n_sets;
+	struct pol_rlist *lists;
+	size_t n_lists;
+	uint32_t *rules; /* every list, one after the other */
+	size_t n_rules;
+};
+
+struct pol_rnums {
+	uint32_t *v; /* rule numbers, in policy order */
 	size_t n;
 };
 
@@ -176,6 +244,9 @@ struct policy {
 	size_t trie_nodes;
 	struct pol_index decide[POL_BUCKETS];    /* allow / alert / block rules */
 	struct pol_index count[POL_BUCKETS];     /* campaign rules */
+	struct pol_rnums open_decide[POL_BUCKETS]; /* decide[b]'s rules without a guard */
+	struct pol_rnums open_count[POL_BUCKETS];  /* count[b]'s rules without a guard */
+	struct pol_guards guards;
 	int n_memo;                              /* memo slots in use */
 	struct pol_expr memo_test[POL_MEMO_MAX]; /* each slot's lookup */
 	char **blocks;                           /* text every string above points into */
@@ -190,5 +261,14 @@ int pol_trie_has(const struct pol_set *st, const struct ip_addr *a);
 int pol_country_index(const char *cc); /* 0..675, or -1 when not two capitals */
 int pol_domain_has(const struct pol_set *st, const char *name);
 int pol_imsi_has(const struct pol_set *st, const char *imsi);
+/* The guard index's list (+ 1) for the key (field, s[0..len)) or, when s
+ * is NULL, (field, num); 0 when no rule has that key. */
+uint32_t pol_guard_find(const struct pol_guards *g, int field, const char *s, size_t len,
+			uint64_t num);
+
+/* Tests only: when set, policy_eval walks every rule of the subject's
+ * (event, intent) lists (decide, count), without the guard index: the
+ * reference the index must agree with. */
+extern int pol_no_guard_index;
 
 #endif /* APN_POLICY_INT_H */

@@ -14,7 +14,8 @@
  * of policy-int.h as their members are read; references to named sets
  * are resolved when the whole policy (includes too) has been read, so a
  * rule may name a set defined further down.  Last, every rule is indexed
- * under each (event, intent) pair it can match (see pol_index()).
+ * under each (event, intent) pair it can match, and under its guard in the
+ * guard index (see pol_index()).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +27,8 @@
 #include <unistd.h>
 
 #include "policy-int.h"
+#include "util-file.h"
+#include "util-mem.h"
 #include "util-cidr.h"
 #include "util-log.h"
 #include "util-sha256.h"
@@ -95,29 +98,6 @@ static const char *const body_keywords[] = {"when",        "alert", "allow",   "
 
 /* ---- small helpers -------------------------------------------------- */
 
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		fatal("policy: out of memory");
-	return q;
-}
-
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz);
-	if (!p)
-		fatal("policy: out of memory");
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = xrealloc(NULL, n);
-	memcpy(p, s, n);
-	return p;
-}
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t elsz)
 {
@@ -1578,44 +1558,6 @@ static void builtin_dir(char *buf, size_t len)
 	snprintf(buf, len, "%s", APN_DATADIR);
 }
 
-/* Reads a whole file of at most POL_TEXT_MAX bytes.  Returns it (NUL
- * added), or NULL with errno set (EFBIG when too large). */
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	if (!fp)
-		return NULL;
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536 * 2;
-			buf = xrealloc(buf, cap);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, fp);
-		n += got;
-		if (n > POL_TEXT_MAX) {
-			free(buf);
-			fclose(fp);
-			errno = EFBIG;
-			return NULL;
-		}
-		if (got == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		int e = errno;
-		free(buf);
-		fclose(fp);
-		errno = e ? e : EIO;
-		return NULL;
-	}
-	fclose(fp);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -1712,10 +1654,10 @@ static void parse_include(struct pcomp *C)
 		return;
 	}
 	size_t len;
-	char *text = read_file(path, &len);
+	const char *why;
+	char *text = file_read_all(path, POL_TEXT_MAX, &len, &why);
 	if (!text) {
-		perr(C, name, "cannot include \"%s\": %s", name->s,
-		     errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
+		perr(C, name, "cannot include \"%s\": %s", name->s, why);
 		return;
 	}
 	struct pfile f = {.path = keep_path(C, path), .dir = dir_of(path)};
@@ -1864,27 +1806,274 @@ static uint32_t buckets_of(const struct pol_expr *e, int *exact)
 	return m;
 }
 
+/* ---- the guard index (policy-int.h) ---- */
+
+/* How well a conjunct serves as a rule's guard: lower is more selective,
+ * -1 is not a guard ("not", intent / event / confidence, any). */
+static int guard_rank(const struct pol_expr *e)
+{
+	if (e->kind != PE_TEST || e->negate || !e->set)
+		return -1;
+	if (e->field == F_INTENT || e->field == F_EVENT || e->field == F_CONFIDENCE ||
+	    e->field == F_ANY)
+		return -1;
+	if (e->set->name || e->field == F_DEVICE)
+		return e->set->type == PT_COUNTRY ? 5 : 3; /* looked up once per subject */
+	switch (e->set->type) {
+	case PT_COUNTRY: return 4; /* a few hundred values: coarse */
+	case PT_PREFIX:
+	case PT_IMSI: return 2;
+	case PT_DOMAIN: return e->set->suffixes.n ? 2 : 1;
+	default: return 1; /* one exact value: ASN, TAC, name, SHA-256 */
+	}
+}
+
+/* The best guard among the conjuncts of e's top-level "and" (the first
+ * of the best rank), or NULL. */
+static const struct pol_expr *best_guard(const struct pol_expr *e)
+{
+	if (e->kind == PE_AND) {
+		const struct pol_expr *a = best_guard(e->a), *b = best_guard(e->b);
+		if (!a || !b)
+			return a ? a : b;
+		return guard_rank(b) < guard_rank(a) ? b : a;
+	}
+	return guard_rank(e) >= 0 ? e : NULL;
+}
+
+/* What the index is built from: (list, rule) pairs, rules in order. */
+struct gbuild {
+	struct pol_guards *g;
+	struct { uint32_t list, rule; } *post;
+	size_t n_post, cap_post, cap_lists, cap_sets, cap_node[2];
+};
+
+static uint32_t gkey_hash(int field, const char *s, size_t len, uint64_t num)
+{
+	uint32_t h = s ? pol_hash(s, len) : (uint32_t)mix64(num);
+	return h ^ ((uint32_t)field * 0x9e3779b9u);
+}
+
+static int gkey_eq(const struct pol_gkey *k, int field, const char *s, size_t len, uint64_t num,
+		   uint32_t h)
+{
+	if (k->field != field || k->h != h || !k->s != !s)
+		return 0;
+	return s ? k->len == len && strncasecmp(k->s, s, len) == 0 : k->num == num;
+}
+
+uint32_t pol_guard_find(const struct pol_guards *g, int field, const char *s, size_t len,
+			uint64_t num)
+{
+	if (!g->cap)
+		return 0;
+	uint32_t h = gkey_hash(field, s, len, num);
+	size_t m = g->cap - 1;
+	for (size_t i = h & m; g->keys[i].list; i = (i + 1) & m)
+		if (gkey_eq(&g->keys[i], field, s, len, num, h))
+			return g->keys[i].list;
+	return 0;
+}
+
+static uint32_t glist_new(struct gbuild *B)
+{
+	struct pol_guards *g = B->g;
+	g->lists = grow(g->lists, &B->cap_lists, g->n_lists + 1, sizeof(*g->lists));
+	g->lists[g->n_lists++] = (struct pol_rlist){0, 0};
+	return (uint32_t)g->n_lists;
+}
+
+static void gpost(struct gbuild *B, uint32_t list, size_t rule)
+{
+	B->post = grow(B->post, &B->cap_post, B->n_post + 1, sizeof(*B->post));
+	B->post[B->n_post].list = list;
+	B->post[B->n_post++].rule = (uint32_t)rule;
+}
+
+static void gkey_put(struct pol_guards *g, const struct pol_gkey *k)
+{
+	size_t m = g->cap - 1, i = k->h & m;
+	while (g->keys[i].list)
+		i = (i + 1) & m;
+	g->keys[i] = *k;
+	g->n++;
+}
+
+/* Adds the rule under the key (field, s or num). */
+static void gkey_add(struct gbuild *B, size_t rule, int field, const char *s, size_t len,
+		     uint64_t num)
+{
+	struct pol_guards *g = B->g;
+	uint32_t list = pol_guard_find(g, field, s, len, num);
+	if (!list) {
+		if ((g->n + 1) * 2 > g->cap) {
+			struct pol_gkey *old = g->keys;
+			size_t ocap = g->cap;
+			g->cap = ocap ? ocap * 2 : 64;
+			g->keys = xcalloc(g->cap, sizeof(*g->keys));
+			g->n = 0;
+			for (size_t i = 0; i < ocap; i++)
+				if (old[i].list)
+					gkey_put(g, &old[i]);
+			free(old);
+		}
+		list = glist_new(B);
+		gkey_put(g, &(struct pol_gkey){s, s ? 0 : num, (uint32_t)len,
+						gkey_hash(field, s, len, num), list, (uint8_t)field});
+		g->fields |= 1u << field;
+	}
+	gpost(B, list, rule);
+}
+
+static void gkeys_of_strs(struct gbuild *B, size_t rule, int field, const struct pol_strset *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->v[i].s)
+			gkey_add(B, rule, field, t->v[i].s, t->v[i].len, 0);
+}
+
+/* Copies the prefixes under set node sn (at guard node gn) into the
+ * field's guard trie. */
+static void gtrie_copy(struct gbuild *B, int which, size_t rule, const struct pol_set *st,
+		       uint32_t sn, uint32_t gn)
+{
+	struct pol_gtrie *t = &B->g->ip[which];
+	if (st->trie[sn].term) {
+		if (!t->v[gn].list)
+			t->v[gn].list = glist_new(B);
+		B->g->fields |= 1u << (which ? F_DEVICE_IP : F_SERVER_IP);
+		gpost(B, t->v[gn].list, rule);
+		return; /* longer prefixes add nothing */
+	}
+	for (int k = 0; k < 2; k++) {
+		uint32_t skid = st->trie[sn].kid[k];
+		if (!skid)
+			continue;
+		if (!t->v[gn].kid[k]) {
+			t->v = grow(t->v, &B->cap_node[which], t->n + 1, sizeof(*t->v));
+			t->v[t->n] = (struct pol_gnode){{0, 0}, 0};
+			t->v[gn].kid[k] = t->n++;
+		}
+		gtrie_copy(B, which, rule, st, skid, t->v[gn].kid[k]);
+	}
+}
+
+/* A set guard: one per (field, set) pair. */
+static void gset_add(struct gbuild *B, size_t rule, const struct pol_expr *e, uint32_t buckets)
+{
+	struct pol_guards *g = B->g;
+	size_t i;
+	for (i = 0; i < g->n_sets; i++)
+		if (g->sets[i].test.set == e->set && g->sets[i].test.field == e->field)
+			break;
+	if (i == g->n_sets) {
+		g->sets = grow(g->sets, &B->cap_sets, g->n_sets + 1, sizeof(*g->sets));
+		g->sets[i] = (struct pol_gset){
+			.test = {.kind = PE_TEST, .field = e->field, .set = e->set, .memo = e->memo},
+			.list = glist_new(B)};
+		g->n_sets++;
+	}
+	g->sets[i].buckets |= buckets;
+	gpost(B, g->sets[i].list, rule);
+}
+
+/* Indexes the rule under its guard g. */
+static void guard_add(struct gbuild *B, size_t rule, const struct pol_expr *e, uint32_t buckets)
+{
+	const struct pol_set *st = e->set;
+	if (st->name || e->field == F_DEVICE) {
+		gset_add(B, rule, e, buckets);
+		return;
+	}
+	switch (st->type) {
+	case PT_COUNTRY:
+		for (int k = 0; k < 26 * 26; k++)
+			if ((st->country[k / 8] >> (k % 8)) & 1)
+				gkey_add(B, rule, e->field, NULL, 0, (uint64_t)k);
+		break;
+	case PT_ASN:
+	case PT_TAC:
+		for (size_t i = 0; i < st->nums.cap; i++)
+			if (st->nums.v[i] != POL_NUM_EMPTY)
+				gkey_add(B, rule, e->field, NULL, 0, st->nums.v[i]);
+		break;
+	case PT_DOMAIN:
+		gkeys_of_strs(B, rule, e->field, &st->strs);
+		gkeys_of_strs(B, rule, G_SUFFIX, &st->suffixes);
+		break;
+	case PT_IMSI:
+		gkeys_of_strs(B, rule, e->field, &st->imsi);
+		B->g->imsi_lens |= st->imsi_lens;
+		break;
+	case PT_PREFIX:
+		for (uint32_t root = 0; st->trie && root < 2; root++)
+			gtrie_copy(B, e->field == F_SERVER_IP ? 0 : 1, rule, st, root, root);
+		break;
+	default: gkeys_of_strs(B, rule, e->field, &st->strs); break;
+	}
+}
+
+/* The lists, from the (list, rule) pairs: a counting sort, stable, so
+ * each list stays in policy order. */
+static void guard_lists(struct gbuild *B)
+{
+	struct pol_guards *g = B->g;
+	size_t off = 0;
+	for (size_t i = 0; i < B->n_post; i++)
+		g->lists[B->post[i].list - 1].n++;
+	for (size_t l = 0; l < g->n_lists; l++) {
+		g->lists[l].off = (uint32_t)off;
+		off += g->lists[l].n;
+		g->lists[l].n = 0;
+	}
+	g->rules = xcalloc(B->n_post ? B->n_post : 1, sizeof(*g->rules));
+	g->n_rules = B->n_post;
+	for (size_t i = 0; i < B->n_post; i++) {
+		struct pol_rlist *l = &g->lists[B->post[i].list - 1];
+		g->rules[l->off + l->n++] = B->post[i].rule;
+	}
+	free(B->post);
+}
+
 /* Each rule goes in the list of every (event, intent) pair it can match,
- * in policy order: evaluation walks one list, and rules that test an
- * intent or event the subject does not have are never visited. */
+ * in policy order (the reference walk; rules that test an intent or
+ * event the subject does not have are never visited), and then either
+ * under its guard in the guard index or, without one, in the pair's open
+ * list. */
 static void pol_index(struct policy *p)
 {
-	size_t cap[2][POL_BUCKETS] = {{0}};
+	size_t cap[2][POL_BUCKETS] = {{0}}, ocap[2][POL_BUCKETS] = {{0}};
+	struct gbuild B = {.g = &p->guards};
+	for (uint32_t root = 0; root < 2; root++) {
+		struct pol_gtrie *t = &p->guards.ip[root];
+		t->v = grow(NULL, &B.cap_node[root], 2, sizeof(*t->v));
+		memset(t->v, 0, 2 * sizeof(*t->v));
+		t->n = 2;
+	}
 	for (size_t i = 0; i < p->n_rules; i++) {
 		struct pol_rule *r = &p->rules[i];
 		int exact;
 		r->buckets = r->when ? buckets_of(r->when, &exact) : 0;
+		const struct pol_expr *g = r->when ? guard_of(r->when) : NULL;
+		const struct pol_expr *best = r->when ? best_guard(r->when) : NULL;
 		for (int b = 0; b < POL_BUCKETS; b++) {
 			if (!((r->buckets >> b) & 1))
 				continue;
 			struct pol_index *ix = r->campaign ? &p->count[b] : &p->decide[b];
-			const struct pol_expr *g = guard_of(r->when);
 			ix->v = grow(ix->v, &cap[r->campaign][b], ix->n + 1, sizeof(*ix->v));
 			ix->v[ix->n++] = (struct pol_ient){
 				(uint32_t)i, (int16_t)(g ? g->memo : -1), (uint8_t)(g && g->negate),
 				(uint8_t)(g && pol_fields[g->field].firmware_only)};
+			if (best)
+				continue;
+			struct pol_rnums *o = r->campaign ? &p->open_count[b] : &p->open_decide[b];
+			o->v = grow(o->v, &ocap[r->campaign][b], o->n + 1, sizeof(*o->v));
+			o->v[o->n++] = (uint32_t)i;
 		}
+		if (best && r->buckets)
+			guard_add(&B, i, best, r->buckets);
 	}
+	guard_lists(&B);
 }
 
 /* ---- API ------------------------------------------------------------------ */
@@ -1918,7 +2107,15 @@ void policy_free(struct policy *p)
 	for (int b = 0; b < POL_BUCKETS; b++) {
 		free(p->decide[b].v);
 		free(p->count[b].v);
+		free(p->open_decide[b].v);
+		free(p->open_count[b].v);
 	}
+	free(p->guards.keys);
+	free(p->guards.ip[0].v);
+	free(p->guards.ip[1].v);
+	free(p->guards.sets);
+	free(p->guards.lists);
+	free(p->guards.rules);
 	for (size_t i = 0; i < p->n_blocks; i++)
 		free(p->blocks[i]);
 	free(p->blocks);
@@ -1992,12 +2189,12 @@ struct policy *policy_compile(const char *name, const char *text, size_t len, FI
 struct policy *policy_load_file(const char *path, FILE *errs, int *nerr)
 {
 	size_t len;
-	char *text = read_file(path, &len);
+	const char *why;
+	char *text = file_read_all(path, POL_TEXT_MAX, &len, &why);
 	struct policy *p;
 	if (!text) {
 		if (errs)
-			fprintf(errs, "%s: %s\n", path,
-				errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
+			fprintf(errs, "%s: %s\n", path, why);
 		if (nerr)
 			*nerr = 1;
 		return NULL;

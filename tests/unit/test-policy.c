@@ -843,6 +843,195 @@ static void test_large_policy(void **state)
 	free(b.s);
 }
 
+/* ---- the guard index ------------------------------------------------------- */
+
+/* What an evaluation did, as text: every hit in order, then the action. */
+static void log_hit(void *arg, const struct policy_subject *s, const struct policy_hit *h)
+{
+	struct sbuf *b = arg;
+	(void)s;
+	sb_printf(b, "%s %s %d \"%s\" %llu", h->rule_id, policy_action_str(h->action), h->campaign,
+		  h->description ? h->description : "", (unsigned long long)h->dedup_suppressed);
+	if (h->campaign)
+		sb_printf(b, " [%s %llu %zu]", h->campaign_key,
+			  (unsigned long long)h->campaign_devices, h->n_first);
+	sb_printf(b, "; ");
+}
+
+static const char *pick(unsigned *r, const char *const *v, size_t n)
+{
+	*r = *r * 1103515245u + 12345u;
+	return v[(*r >> 8) % n];
+}
+#define PICK(r, v) pick(r, v, sizeof(v) / sizeof(v[0]))
+
+/* Subjects from small pools of values, unknowns included, so that every
+ * kind of guard hits, misses and overlaps. */
+static void random_subject(struct subj *x, unsigned *r, unsigned i)
+{
+	static const char *const intents[] = {"fota", "telemetry", "other", "location"};
+	static const char *const dsts[] = {"203.0.113.5", "203.0.113.77", "192.0.2.1",
+					   "10.1.2.3", "2001:db8::1", "0.0.0.0"};
+	static const char *const srcs[] = {"100.64.0.1", "100.65.3.4", "10.9.9.9", "2001:db8::9"};
+	static const char *const ccs[] = {"CN", "US", "DE", "RU", "", "-"};
+	static const char *const doms[] = {"fota.quectel.com", "FOTA.Quectel.com.", "a.b.quectel.com",
+					   "quectel.com", "x.example.net", "", ".", "-"};
+	static const char *const vends[] = {"Quectel", "fibocom", "-"};
+	static const char *const imei_vals[] = {"866834045665614", "351234567890123", "12ab", "-"};
+	static const char *const imsis[] = {"001012821780235", "262011234567890", "0", "-"};
+	static const char *const apns[] = {"iot.example", "IOT.EXAMPLE", "other.example", "-"};
+	static const char *const makers[] = {"Quectel", "Telit", "-"};
+	static const char *const protos[] = {"http", "mqtt", "p7", "p150", "-"};
+	static const char *const events[] = {"flow", "flow", "ok", "gap"};
+	const char *v;
+#define OPT(val) (strcmp((val), "-") ? (val) : NULL)
+
+	subj_init(x);
+	x->s.now_us = 1000000ull + i * 60000000ull;
+	x->en.intent.intent = (enum intent)intent_parse(PICK(r, intents));
+	set_ip(&x->f, 0, PICK(r, dsts));
+	set_ip(&x->f, 1, PICK(r, srcs));
+	v = PICK(r, ccs);
+	x->en.has_geo = strcmp(v, "-") != 0;
+	snprintf(x->en.geo.country, sizeof(x->en.geo.country), "%s", x->en.has_geo ? v : "");
+	x->en.geo.asn = (uint32_t)atoi(PICK(r, ((const char *const[]){"64496", "64500", "45102",
+								       "0"})));
+	x->en.domain = OPT(PICK(r, doms));
+	x->en.intent.vendor = OPT(PICK(r, vends)) ? &x->vd : NULL;
+	x->vd.name = x->en.intent.vendor ? PICK(r, vends) : NULL;
+	x->s.imei = OPT(PICK(r, imei_vals));
+	x->s.imsi = OPT(PICK(r, imsis));
+	x->s.apn = OPT(PICK(r, apns));
+	x->s.maker = OPT(PICK(r, makers));
+	x->s.protocol = OPT(PICK(r, protos));
+	v = PICK(r, events);
+	if (strcmp(v, "flow")) {
+		as_firmware(x);
+		x->t.hash_state = strcmp(v, "ok") ? TRANSFER_HASH_GAP : TRANSFER_HASH_OK;
+		x->t.name = *r & 1 ? "fw.bin" : "other.bin";
+		memset(x->t.sha256, *r & 2 ? 0xab : 0xcd, 32);
+	}
+#undef OPT
+}
+
+/* The guard index must pick exactly the rules the reference walk (every
+ * rule of the subject's (event, intent) list) does, in the same order,
+ * with the same dedup and campaign state: same hits, same action. */
+static void test_guard_index_agrees(void **state)
+{
+	(void)state;
+	struct sbuf pol = {0}, a = {0}, b = {0};
+	int nerr;
+	sb_printf(&pol, "set cc country { CN HK }\n"
+			"set nets prefix { 203.0.113.0/24 10.0.0.0/8 2001:db8::/32 }\n"
+			"set asns asn { 64496 64500 }\n"
+			"set m device { apn iot.example imsi-prefix 26201 }\n"
+			"set hosts domain { *.quectel.com x.example.net }\n"
+			"set fw sha256 { %s }\n",
+		  "abababababababababababababababababababababababababababababababab");
+	sb_printf(
+		&pol,
+		"rule a1 { when server.asn 64500 and device.apn iot.example alert severity low }\n"
+		"rule a2 { when server.country in cc and server.asn in { 45102 64496 } alert }\n"
+		"rule a3 { when server.domain in { fota.quectel.com \"*.quectel.com\" .b.quectel.com }"
+		" and intent fota alert dedup 1h }\n"
+		"rule a4 { when server.ip in { 203.0.113.0/24 203.0.113.77 0.0.0.0/1 } and protocol "
+		"http alert }\n"
+		"rule al { when device.ip in { 100.65.0.0/16 } allow }\n"
+		"rule a5 { when device.imsi in { 00101 0010128 262 } and intent telemetry alert "
+		"dedup 1h }\n"
+		"rule a6 { when device.tac in { 86683404 35123456 } and server.asn in asns block }\n"
+		"rule a7 { when vendor.name fibocom and vendor.country CN alert }\n"
+		"rule a8 { when device in m and server.ip in nets alert }\n"
+		"rule a9 { when firmware.hash in fw and firmware.name \"fw.bin\" alert }\n"
+		"rule a10 { when firmware.hash not in fw and server.domain in hosts alert }\n"
+		"rule a11 { when server.country RU or server.asn 64496 alert }\n"
+		"rule a12 { when not server.country in cc and device.maker quectel alert }\n"
+		"rule a13 { when device.model \"EC25-AF\" and device.imei 866834045665614 and "
+		"server.country US alert }\n"
+		"rule a14 { when server.ip ::/0 alert }\n"
+		"rule a15 { when intent location and device in { address 10.0.0.0/8 } alert }\n"
+		"rule a16 { when server.country in { DE RU } and server.domain != x.example.net "
+		"alert }\n"
+		"campaign c1 { when server.ip in nets group by server devices >= 2 within 1h alert }\n"
+		"campaign c2 { when server.asn 64496 group by server.asn devices >= 2 within 1h "
+		"alert }\n"
+		"campaign c3 { when event firmware group by firmware.hash devices >= 2 within 1h "
+		"alert }\n");
+	/* more candidates than the evaluator keeps on its stack */
+	for (int i = 0; i < 300; i++)
+		sb_printf(&pol,
+			  "rule b%d { when server.ip in nets and not protocol p%d alert }\n"
+			  "campaign cb%d { when device.apn in { iot.example other.example } and "
+			  "server.asn %d group by server devices >= %d within 1h alert }\n",
+			  i, i, i, i % 2 ? 64496 : 64500, 2 + i % 5);
+	sb_printf(&pol, "rule last { when protocol mqtt alert }\n");
+	struct policy *p = policy_compile("g.policy", pol.s, pol.n, stderr, &nerr);
+	assert_non_null(p);
+
+	struct policy_runtime *rt1 = policy_runtime_new(0), *rt2 = policy_runtime_new(0);
+	unsigned r = 7, hits = 0;
+	struct subj x;
+	for (unsigned i = 0; i < 4000; i++) {
+		random_subject(&x, &r, i / 4);
+		a.n = b.n = 0;
+		pol_no_guard_index = 0;
+		sb_printf(&a, "=> %s", policy_action_str(policy_eval(p, rt1, &x.s, log_hit, &a)));
+		pol_no_guard_index = 1;
+		sb_printf(&b, "=> %s", policy_action_str(policy_eval(p, rt2, &x.s, log_hit, &b)));
+		pol_no_guard_index = 0;
+		if (strcmp(a.s, b.s)) {
+			print_error("subject %u:\nindex:     %s\nreference: %s\n", i, a.s, b.s);
+			fail();
+		}
+		hits += strncmp(a.s, "=> ", 3) != 0;
+	}
+	assert_true(hits > 1000); /* the subjects exercise the rules */
+	policy_runtime_free(rt1);
+	policy_runtime_free(rt2);
+	policy_free(p);
+	free(pol.s);
+	free(a.s);
+	free(b.s);
+}
+
+/* Which conjunct guards a rule: an exact value beats a set, a named set
+ * and a prefix; "not", "or" and intent tests are no guards. */
+static void test_guard_choice(void **state)
+{
+	(void)state;
+	int nerr;
+	struct policy *p = compile("set cc country { CN }\nset asns asn { 1 2 }\n"
+				   "rule a { when server.country in cc and server.asn 7 alert }\n"
+				   "rule b { when server.asn in asns and server.ip 10.0.0.0/8 alert }\n"
+				   "rule c { when server.country in cc and device.apn x alert }\n"
+				   "rule d { when intent fota and not server.asn 7 alert }\n"
+				   "rule e { when server.asn 7 or server.asn 8 alert }\n"
+				   "rule f { when server.domain \"*.example.com\" alert }\n"
+				   "campaign g { when intent fota group by server devices >= 2 "
+				   "within 1h alert }\n",
+				   &nerr);
+	assert_non_null(p);
+	const struct pol_guards *g = &p->guards;
+	const int b = PEV_FLOW * INTENT__MAX + INTENT_FOTA;
+	uint32_t l = pol_guard_find(g, F_SERVER_ASN, NULL, 0, 7);
+	assert_int_not_equal(l, 0);
+	assert_int_equal(g->lists[l - 1].n, 1); /* a only: e has no guard */
+	assert_int_equal(g->rules[g->lists[l - 1].off], 0);
+	assert_int_not_equal(pol_guard_find(g, F_DEVICE_APN, "X", 1, 0), 0); /* c */
+	assert_int_not_equal(pol_guard_find(g, G_SUFFIX, "example.com", 11, 0), 0); /* f */
+	assert_int_equal(pol_guard_find(g, F_SERVER_ASN, NULL, 0, 8), 0);
+	assert_int_equal(g->n_sets, 0); /* b is guarded by its prefix */
+	assert_int_not_equal(g->ip[0].n, 2);
+	/* open: d, e; g among the campaigns */
+	assert_int_equal(p->open_decide[b].n, 2);
+	assert_int_equal(p->open_decide[b].v[0], 3);
+	assert_int_equal(p->open_decide[b].v[1], 4);
+	assert_int_equal(p->open_count[b].n, 1);
+	assert_int_equal(p->decide[b].n, 6); /* the reference walk has them all */
+	policy_free(p);
+}
+
 static void test_hostile_text(void **state)
 {
 	(void)state;
@@ -913,6 +1102,8 @@ int main(void)
 		cmocka_unit_test(test_campaign_window),
 		cmocka_unit_test(test_campaign_eviction_and_reload),
 		cmocka_unit_test(test_large_policy),
+		cmocka_unit_test(test_guard_index_agrees),
+		cmocka_unit_test(test_guard_choice),
 		cmocka_unit_test(test_hostile_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
