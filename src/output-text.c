@@ -228,8 +228,9 @@ void output_text_alert(struct output *o, const struct flow *f, const struct flow
 	(void)en;
 	device_str(o, f, dev, sizeof(dev));
 	o->sequence++;
-	fprintf(o->fp, "                     ALERT %s [%s, severity %d] %s: %s%s%s\n",
-		policy_action_str(h->action), h->rule_id, h->severity, h->rule_name,
+	fprintf(o->fp, "                     %s [%s, severity %d] %s: %s%s%s\n",
+		h->action == POLICY_BLOCK ? "BLOCK" : h->action == POLICY_ALLOW ? "ALLOW" : "ALERT",
+		h->rule_id, h->severity, h->rule_name,
 		t && t->name ? t->name : "this flow", dev[0] ? ", device " : "", dev);
 	if (h->campaign)
 		fprintf(o->fp, "                       campaign: %" PRIu64 " devices within %" PRIu64
