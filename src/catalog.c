@@ -30,6 +30,7 @@
 #include "catalog.h"
 #include "util-cidr.h"
 #include "util-mem.h"
+#include "util-json.h"
 #include "util-log.h"
 
 #ifndef APN_DATADIR
@@ -453,38 +454,9 @@ static char *where(const struct loader *L)
  * nothing past U+10FFFF). */
 static int utf8_valid(const unsigned char *s, size_t n)
 {
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t len;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
+	for (size_t i = 0, len; i < n; i += len)
+		if ((len = utf8_len(s + i, n - i)) == 0)
 			return 0;
-		}
-		if (i + len > n)
-			return 0;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
 	return 1;
 }
 

@@ -353,7 +353,9 @@ void engine_packet(void *arg, const struct capture_pkt *cp)
 	p.linktype = cp->linktype;
 	if (p.ts_us > e->last_ts_us)
 		e->last_ts_us = p.ts_us;
-	if (e->predis || e->reload)
+	/* A pushed policy is looked for every 1024 packets (and at every
+	 * tick), not at each: the packet path stays free of locks. */
+	if (e->reload || (e->predis && (e->cnt.v[CNT_CAPTURE_PACKETS] & 1023) == 0))
 		policy_refresh(e);
 	if (decode_packet(&e->dec, &p) != DECODE_OK)
 		return;

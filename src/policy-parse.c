@@ -28,6 +28,7 @@
 
 #include "policy-int.h"
 #include "util-file.h"
+#include "util-json.h"
 #include "util-mem.h"
 #include "util-cidr.h"
 #include "util-log.h"
@@ -400,38 +401,6 @@ static void perr_flush(struct pcomp *C)
 	free(C->files);
 }
 #define perr(C, tok, ...) perr_at((C), (C)->f->path, (tok)->line, (tok)->col, __VA_ARGS__)
-
-/* Bytes in the UTF-8 sequence at s (n readable), or 0 when malformed. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 static int word_char(unsigned char c)
 {

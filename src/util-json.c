@@ -63,8 +63,7 @@ static void jw_putc(struct jw *w, char c)
 	w->buf[w->len] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
 	uint32_t cp;

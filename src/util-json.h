@@ -25,6 +25,12 @@ struct jw {
 	int oom; /* sticky: an allocation failed; the event is dropped */
 };
 
+/* Length of the valid UTF-8 sequence at s (n >= 1 bytes readable), 0 when
+ * it is not UTF-8 (overlong forms, surrogates and values past U+10FFFF
+ * included).  The writer uses it to repair strings; configuration readers
+ * (catalog, policy) to refuse them. */
+size_t utf8_len(const unsigned char *s, size_t n);
+
 void jw_init(struct jw *w);
 void jw_reset(struct jw *w);
 void jw_free(struct jw *w);
